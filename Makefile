@@ -1,0 +1,59 @@
+# Taiwa — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := app
+export PYTHONDONTWRITEBYTECODE := 1
+
+APT_RUN := fonts-noto-cjk fonts-ipaexfont libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b poppler-utils
+APT_TEST := chromium postgresql
+
+.PHONY: run test bench lint setup setup-dev system-packages system-packages-test translations instance-keys db-upgrade clean
+
+run: setup db-upgrade
+	$(BIN)/flask seed-demo --if-empty
+	@echo "Taiwa: http://127.0.0.1:$(PORT)  (demo accounts: instance/demo-accounts.json)"
+	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) "app:create_app()"
+
+test: setup-dev system-packages-test
+	$(BIN)/ruff check .
+	scripts/run-tests.sh
+
+bench: setup-dev system-packages-test
+	scripts/run-bench.sh
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+setup: system-packages $(BIN)/.installed translations instance-keys
+
+setup-dev: setup $(BIN)/.installed-dev
+
+system-packages:
+	@scripts/apt-ensure.sh $(APT_RUN)
+
+system-packages-test:
+	@scripts/apt-ensure.sh $(APT_TEST)
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(BIN)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile -q -d translations
+
+instance-keys: $(BIN)/.installed
+	$(BIN)/python -c "from clearance.config import ensure_secret_key; from clearance.crypto import ensure_dev_keyfile; ensure_secret_key(); ensure_dev_keyfile('instance/keys.json')"
+
+db-upgrade: setup
+	$(BIN)/flask db upgrade
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,225 @@
+"""Taiwa 対話 — application factory and the `flask --app app …` commands.
+
+Every extension and blueprint is wired here, on one screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app, render_template, request
+from flask_babel import Babel
+from flask_babel import gettext as _
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from clearance import audit, crypto, guard, outbox
+from clearance.auth import passwords
+from clearance.auth.models import UserAccount
+from clearance.auth.sessions import DatabaseStore, RedisStore, ServerSessionInterface
+from clearance.config import ROOT, load_config
+from clearance.db import db
+from clearance.i18n import select_locale
+
+csrf = CSRFProtect()
+babel = Babel()
+login_manager = LoginManager()
+migrate = Migrate()
+
+
+class StartupError(RuntimeError):
+    """The app cannot start safely; the message tells the operator what to do."""
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, static_folder=str(ROOT / "static"), template_folder=str(ROOT / "templates"))
+    app.config.update(load_config(overrides))
+    _check_startup(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if app.config["TAIWA_PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TAIWA_PROXY_COUNT"], x_proto=app.config["TAIWA_PROXY_COUNT"])
+
+    passwords.set_profile(app.config["TAIWA_ARGON2"])
+    try:
+        crypto.configure(crypto.load_provider(app.config))
+    except crypto.KeyUnavailable as exc:
+        raise StartupError(str(exc)) from None
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are server-side and rotated at sign-in
+    login_manager.user_loader(_load_user)
+    app.session_interface = _session_interface(app)
+    guard.init_app(app)
+
+    from clearance.admin.views import bp as admin_bp
+    from clearance.auth.account_views import bp as account_bp
+    from clearance.auth.views import bp as auth_bp
+    from clearance.health import bp as health_bp
+    from clearance.i18n import bp as i18n_bp
+    from dialogue.home.views import bp as home_bp
+
+    for bp in (health_bp, i18n_bp, auth_bp, account_bp, home_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    _register_errors(app)
+    _register_template_helpers(app)
+    _register_commands(app)
+    return app
+
+
+def _check_startup(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        raise StartupError(
+            "No secret key. Run `make run` (it creates instance/secret_key) or set TAIWA_SECRET_KEY."
+        )
+    if app.config["TAIWA_ENV"] == "production":
+        app.config["SESSION_COOKIE_SECURE"] = True
+        if not app.config.get("TAIWA_SMTP_HOST"):
+            raise StartupError("Production needs TAIWA_SMTP_HOST: mail is never written to the log there.")
+        if app.config["TAIWA_ARGON2"] != "standard":
+            raise StartupError("Production must use the standard Argon2 profile.")
+
+
+def _load_user(user_id: str) -> UserAccount | None:
+    user = db.session.get(UserAccount, user_id)
+    return user if user is not None and user.active else None
+
+
+def _session_interface(app: Flask) -> ServerSessionInterface:
+    idle, absolute = app.config["TAIWA_SESSION_IDLE"], app.config["TAIWA_SESSION_ABSOLUTE"]
+    if app.config.get("TAIWA_REDIS_URL"):
+        import redis
+
+        store = RedisStore(redis.Redis.from_url(app.config["TAIWA_REDIS_URL"]), idle)
+    else:
+        store = DatabaseStore(lambda: db.engine)
+    return ServerSessionInterface(store, idle, absolute)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """WAL for concurrent readers, enforced foreign keys, and a wait instead of 'database is locked'."""
+    if type(dbapi_conn).__module__.startswith("sqlite3"):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+
+@event.listens_for(Session, "after_commit")
+def _send_mail_after_commit(session: Session) -> None:
+    if session.info.pop("outbox_pending", False):
+        try:
+            outbox.deliver_pending(db.engine, current_app.config)
+        except RuntimeError:  # outside an application context (scripts): `flask send-mail` will deliver
+            pass
+
+
+def _register_errors(app: Flask) -> None:
+    messages = {
+        400: lambda: _("The request could not be understood. Please check what you entered and try again."),
+        401: lambda: _("Please sign in to continue."),
+        403: lambda: _("You do not have permission to open this page."),
+        404: lambda: _("This page does not exist, or you do not have access to it."),
+        405: lambda: _("This action is not allowed here."),
+        413: lambda: _("What you sent is too large."),
+        429: lambda: _("Too many requests. Please wait a moment and try again."),
+        500: lambda: _("Something went wrong on our side. Nothing you entered has been lost; please try again."),
+    }
+
+    def render(code: int, message: str | None = None):
+        if request.accept_mimetypes.best == "application/json":
+            return {"error": code, "message": message or messages.get(code, messages[500])()}, code
+        return render_template("errors/error.html", code=code, message=message or messages.get(code, messages[500])()), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_e: CSRFError):
+        return render(400, _("Your form expired or was sent from elsewhere. Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        return render(e.code or 500)
+
+    @app.errorhandler(Exception)
+    def internal_error(e: Exception):
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return render(500)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, get_locale
+
+    from clearance.auth.forms import EmptyForm
+    from clearance.permissions import Permission, role_labels
+
+    @app.context_processor
+    def helpers() -> dict[str, Any]:
+        return {
+            "Permission": Permission,
+            "role_labels": role_labels,
+            "format_datetime": format_datetime,
+            "format_date": format_date,
+            "current_locale": str(get_locale()),
+            "empty_form": EmptyForm,
+        }
+
+
+def _register_commands(app: Flask) -> None:
+    @app.cli.command("audit-verify")
+    def audit_verify() -> None:
+        """Walk the audit chain; exit 1 and name the first broken entry if it was tampered with."""
+        broken = audit.verify(db.session)
+        if broken is None:
+            count = db.session.execute(db.select(db.func.count()).select_from(audit.AuditEntry)).scalar_one()
+            click.echo(f"audit log intact: {count} entries")
+            return
+        click.echo(f"audit log BROKEN at entry {broken.seq}: {broken.reason}", err=True)
+        sys.exit(1)
+
+    @app.cli.command("send-mail")
+    def send_mail() -> None:
+        """Deliver queued mail (retries what failed after commit)."""
+        click.echo(f"sent {outbox.deliver_pending(db.engine, app.config, limit=1000)} message(s)")
+
+    @app.cli.command("purge-sessions")
+    def purge_sessions() -> None:
+        """Delete expired server-side sessions (database store)."""
+        store = app.session_interface.store
+        if isinstance(store, DatabaseStore):
+            n = store.purge_expired(app.config["TAIWA_SESSION_IDLE"], app.config["TAIWA_SESSION_ABSOLUTE"])
+            click.echo(f"purged {n} session(s)")
+
+    @app.cli.command("seed-demo")
+    @click.option("--accounts-file", type=click.Path(path_type=Path), default=ROOT / "instance" / "demo-accounts.json")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the register already has companies.")
+    def seed_demo(accounts_file: Path, if_empty: bool) -> None:
+        """Load the fictional demo data set and write instance/demo-accounts.json."""
+        from dialogue.demo.seed import SeedRefused, seed
+
+        try:
+            result = seed(db.session, app.config, accounts_file, if_empty=if_empty)
+        except SeedRefused as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(2)
+        click.echo(result)
+
+    from clearance.crypto import cli as crypto_cli
+
+    for command in crypto_cli.COMMANDS:
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""The security kernel: identity, roles, audit, labels, access policy, encryption."""

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length, Optional
+
+_REQ = _l("This field is required.")
+
+
+class AccountForm(FlaskForm):
+    email = EmailField(_l("E-mail address"), validators=[InputRequired(_REQ), Email(_l("Enter a valid e-mail address.")), Length(max=254)])
+    display_name = StringField(_l("Name"), validators=[InputRequired(_REQ), Length(max=120)])
+    role = SelectField(_l("Role"), choices=[])
+    company_id = SelectField(_l("Company"), choices=[], validate_choice=False)
+    department = StringField(_l("Department"), validators=[Optional(), Length(max=120)])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[])
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    q = StringField(_l("Actor or summary contains"), validators=[Optional(), Length(max=100)])
+    realm = SelectField(_l("Area"), choices=[], validate_choice=False)
+    kind = SelectField(_l("Kind"), choices=[], validate_choice=False)
+    start = DateField(_l("From"), validators=[Optional()])
+    end = DateField(_l("To"), validators=[Optional()])
+
+
+class AccountFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name or e-mail contains"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[], validate_choice=False)

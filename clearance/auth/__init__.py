@@ -1,0 +1,1 @@
+"""Identity: accounts, passwords, second factor, sessions, throttling."""

@@ -1,0 +1,27 @@
+"""GET /healthz: liveness and schema revision, no login, no secrets."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from clearance.db import db
+
+bp = Blueprint("health", __name__)
+VERSION = "0.1.0"
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    revision, reachable = None, False
+    try:
+        with db.engine.connect() as conn:
+            reachable = True
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        current_app.logger.warning("healthz: database check failed")
+    ok = reachable and revision is not None
+    body = {"status": "ok" if ok else "degraded", "database": reachable, "schema_revision": revision, "version": VERSION}
+    return jsonify(body), 200 if ok else 503

@@ -1,0 +1,49 @@
+"""Language choice: the user's preference, else the session's, else Japanese."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from clearance.db import db
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    supported = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in supported:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site relative paths: never an open redirect."""
+    if not target or len(target) > 500:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    """Public: the sign-in page offers the switch too. CSRF-protected like every POST."""
+    locale = request.form.get("locale", "")
+    back = safe_next(request.form.get("next"), url_for("auth.login"))
+    if locale not in current_app.config["LANGUAGES"]:
+        flash(_("That language is not available. Choose 日本語 or English."), "error")
+        return redirect(back)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.commit()
+    return redirect(back)

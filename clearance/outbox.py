@@ -1,0 +1,119 @@
+"""Mail outbox: messages are written in the caller's transaction and sent after commit.
+
+A rollback therefore sends nothing. Delivery claims each row with a conditional
+UPDATE so two workers never send the same message twice, and blanks the body
+once sent (reset links must not outlive their delivery in the database).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+from sqlalchemy import DateTime, Integer, LargeBinary, String, and_, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from clearance.crypto import EncryptedField
+from clearance.db import db, new_id, utcnow
+
+log = logging.getLogger("taiwa.mail")
+MAX_ATTEMPTS = 8
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+class MailMessage(db.Model):
+    __tablename__ = "mail_message"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    to_addr: Mapped[str] = mapped_column(String(254), nullable=False)
+    subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: sealed body; blanked after delivery
+    body_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    body = EncryptedField("body_ct")
+
+
+def enqueue(session: Session, *, to: str, subject: str, body: str) -> MailMessage:
+    """Queue a message in the caller's transaction."""
+    msg = MailMessage(id=new_id(), to_addr=to, subject=subject[:200])
+    msg.body = body
+    session.add(msg)
+    session.info["outbox_pending"] = True
+    return msg
+
+
+def deliver_pending(engine: Engine, config: Mapping[str, Any], limit: int = 50) -> int:
+    """Send queued messages in fresh transactions; returns how many were sent."""
+    sent = 0
+    with Session(engine) as session:
+        now = utcnow()
+        ids = session.execute(
+            select(MailMessage.id)
+            .where(
+                MailMessage.sent_at.is_(None),
+                MailMessage.attempts < MAX_ATTEMPTS,
+                or_(MailMessage.claimed_at.is_(None), MailMessage.claimed_at < now - CLAIM_TIMEOUT),
+            )
+            .order_by(MailMessage.created_at)
+            .limit(limit)
+        ).scalars().all()
+        for msg_id in ids:
+            claimed = session.execute(
+                update(MailMessage)
+                .where(
+                    and_(
+                        MailMessage.id == msg_id,
+                        MailMessage.sent_at.is_(None),
+                        or_(MailMessage.claimed_at.is_(None), MailMessage.claimed_at < now - CLAIM_TIMEOUT),
+                    )
+                )
+                .values(claimed_at=now, attempts=MailMessage.attempts + 1)
+            ).rowcount
+            session.commit()
+            if claimed != 1:
+                continue  # another worker has it
+            msg = session.get(MailMessage, msg_id)
+            try:
+                _send(msg, config)
+            except (OSError, smtplib.SMTPException) as exc:
+                msg.claimed_at = None
+                msg.last_error = type(exc).__name__
+                log.warning("mail %s not sent: %s", msg_id, type(exc).__name__)
+            else:
+                msg.sent_at = utcnow()
+                msg.body_ct = None
+                msg.last_error = None
+                sent += 1
+            session.commit()
+    return sent
+
+
+def _send(msg: MailMessage, config: Mapping[str, Any]) -> None:
+    email = EmailMessage()
+    email["From"] = formataddr(("Taiwa 対話", config["TAIWA_MAIL_FROM"]))
+    email["To"] = msg.to_addr
+    email["Subject"] = msg.subject
+    email["Message-ID"] = make_msgid(domain=config["TAIWA_MAIL_FROM"].split("@")[-1])
+    email.set_content(msg.body or "")
+    host = config.get("TAIWA_SMTP_HOST")
+    if not host:
+        # Development without an SMTP server: the log stands in for the mailbox.
+        log.info("mail to %s: %s\n%s", msg.to_addr, msg.subject, msg.body)
+        return
+    with smtplib.SMTP(host, int(config.get("TAIWA_SMTP_PORT", 25)), timeout=10) as smtp:
+        if config.get("TAIWA_SMTP_STARTTLS"):
+            smtp.starttls()
+        if config.get("TAIWA_SMTP_USER"):
+            smtp.login(config["TAIWA_SMTP_USER"], config["TAIWA_SMTP_PASSWORD"])
+        smtp.send_message(email)

@@ -1,0 +1,1 @@
+"""The domain: register, dialogues, briefings, minutes, feedback, consultation desk."""

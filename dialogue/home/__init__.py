@@ -1,0 +1,1 @@
+"""Landing pages: the officers' overview and the company portal home."""

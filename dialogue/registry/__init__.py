@@ -1,0 +1,1 @@
+"""The register: industry associations, companies and company groups (企業群)."""

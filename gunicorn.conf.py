@@ -1,0 +1,27 @@
+"""Gunicorn settings for production (and `make run`).
+
+Sessions, throttles and the audit chain live in the database (or Redis), so any
+number of workers and hosts may serve the same users.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("TAIWA_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
+workers = int(os.environ.get("TAIWA_WORKERS", min(4, multiprocessing.cpu_count() * 2)))
+threads = int(os.environ.get("TAIWA_THREADS", "2"))
+worker_class = "gthread"
+timeout = 60
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000  # recycle workers now and then to bound slow leaks
+max_requests_jitter = 500
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = "-"
+# No query strings or user agents in the access log: password-reset tokens live in paths we redact below.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("TAIWA_FORWARDED_ALLOW_IPS", "127.0.0.1")
+preload_app = False  # each worker opens its own database connections
