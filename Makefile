@@ -8,7 +8,7 @@ export FLASK_APP := app
 export PYTHONDONTWRITEBYTECODE := 1
 
 APT_RUN := fonts-noto-cjk fonts-ipaexfont libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b poppler-utils
-APT_TEST := chromium postgresql
+APT_TEST := chromium postgresql redis-server redis-tools
 
 .PHONY: run test bench lint setup setup-dev system-packages system-packages-test translations instance-keys db-upgrade clean
 

@@ -31,6 +31,14 @@ CSP = "; ".join(
 )
 
 
+def refuse_nul() -> None:
+    """No text field has a use for NUL, and PostgreSQL refuses it: answer 400, not 500."""
+    for values in (request.args, request.form if request.method == "POST" else {}):
+        for key, value in values.items(multi=True) if values else ():
+            if "\x00" in key or "\x00" in value:
+                abort(400)
+
+
 def enforce_access() -> Response | None:
     endpoint = request.endpoint
     if endpoint is None:
@@ -78,5 +86,6 @@ def security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul)
     app.before_request(enforce_access)
     app.after_request(security_headers)

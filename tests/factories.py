@@ -65,7 +65,7 @@ class Factory:
         with self.app.app_context():
             user = UserAccount(
                 id=new_id(),
-                email=kw.pop("email", f"user{n}@example.test"),
+                email=kw.pop("email", f"user{n}@example.jp"),
                 display_name=kw.pop("display_name", f"試験 太郎{n}"),
                 role=role.value,
                 company_id=company_id if role in COMPANY_ROLES else None,

@@ -37,10 +37,10 @@ def test_password_alone_does_not_sign_in_staff(client, factory):
 
 def test_unknown_email_and_wrong_password_get_the_same_answer(client, factory):
     officer = factory.person(Role.OFFICER)
-    a = _post_login(client, "nobody@example.test", "whatever password 1")
+    a = _post_login(client, "nobody@example.jp", "whatever password 1")
     b = _post_login(client, officer.email, "wrong password here")
     assert a.status_code == b.status_code == 200
-    strip = lambda r: r.get_data(as_text=True).replace("nobody@example.test", "").replace(officer.email, "")  # noqa: E731
+    strip = lambda r: r.get_data(as_text=True).replace("nobody@example.jp", "").replace(officer.email, "")  # noqa: E731
     assert strip(a).split("<main")[1].split("csrf_token")[0] == strip(b).split("<main")[1].split("csrf_token")[0]
 
 
@@ -77,16 +77,16 @@ def test_account_locks_after_repeated_failures_even_with_right_password(client, 
 
 def test_unknown_email_locks_exactly_like_a_real_one(client, app):
     for _ in range(app.config["TAIWA_LOGIN_MAX_FAILURES"]):
-        _post_login(client, "ghost@example.test", "not the password at all")
-    assert _post_login(client, "ghost@example.test", "not the password at all").status_code == 429
+        _post_login(client, "ghost@example.jp", "not the password at all")
+    assert _post_login(client, "ghost@example.jp", "not the password at all").status_code == 429
 
 
 def test_client_is_throttled_across_many_accounts(app_factory):
     app = app_factory(TAIWA_CLIENT_MAX_FAILURES=4)
     client = app.test_client()
     for i in range(4):
-        _post_login(client, f"spray{i}@example.test", "password spraying")
-    assert _post_login(client, "another@example.test", "password spraying").status_code == 429
+        _post_login(client, f"spray{i}@example.jp", "password spraying")
+    assert _post_login(client, "another@example.jp", "password spraying").status_code == 429
 
 
 def test_deactivated_account_cannot_sign_in(client, factory):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -123,9 +124,9 @@ def second_factor(
     acct_key, client_key = _keys(secret, user.email, client)
     if throttle.locked_until(session, acct_key):
         return Outcome.ACCOUNT_LOCKED
-    cleaned = code.strip()
+    cleaned = unicodedata.normalize("NFKC", code).strip()
     method = None
-    if cleaned.replace(" ", "").isdigit():
+    if cleaned.replace(" ", "").isdecimal():
         step = totp.accept(user.totp_secret or "", cleaned, user.totp_last_step)
         if step is not None:
             # Conditional update: of two concurrent requests with the same code only one wins.

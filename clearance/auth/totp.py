@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import unicodedata
 
 import pyotp
 import segno
@@ -33,7 +34,8 @@ def qr_svg(uri: str) -> Markup:
 
 def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
     """Return the time step the code belongs to, or None. Comparison is constant-time."""
-    code = "".join(ch for ch in code if ch.isdigit())
+    # NFKC turns full-width digits typed with a Japanese IME into ASCII ones.
+    code = "".join(ch for ch in unicodedata.normalize("NFKC", code) if ch in "0123456789")
     if len(code) != DIGITS:
         return None
     totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP)
@@ -62,5 +64,5 @@ def new_recovery_codes(n: int = RECOVERY_CODES) -> list[str]:
 
 
 def normalise_recovery(code: str) -> str:
-    raw = "".join(ch for ch in code.lower() if ch.isalnum())
+    raw = "".join(ch for ch in unicodedata.normalize("NFKC", code).lower() if ch.isascii() and ch.isalnum())
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))

@@ -597,6 +597,9 @@ def load_provider(config: Mapping[str, Any]) -> KeyProvider:
     path = config.get("TAIWA_KEY_FILE")
     if not path:
         raise KeyUnavailable("no encryption keys: set TAIWA_KEYS or TAIWA_KEY_FILE")
-    if config.get("TAIWA_CREATE_DEV_KEYS"):
+    create = config.get("TAIWA_CREATE_DEV_KEYS")
+    if isinstance(create, str):  # from the environment: "0"/"false" must mean no
+        create = create.strip().lower() in {"1", "true", "yes", "on"}
+    if create:
         ensure_dev_keyfile(path)
     return FileKeyProvider(path)

@@ -153,11 +153,14 @@ def test_load_provider_uses_the_key_file(monkeypatch: pytest.MonkeyPatch, key_fi
     assert isinstance(load_provider({"TAIWA_KEY_FILE": str(key_file)}), FileKeyProvider)
 
 
-def test_load_provider_refuses_to_start_without_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.mark.parametrize("create", [None, False, "0", "false"])
+def test_load_provider_refuses_to_start_without_keys(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, create: object
+) -> None:
     monkeypatch.delenv("TAIWA_KEYS", raising=False)
     missing = tmp_path / "keys.json"
     with pytest.raises(KeyUnavailable, match=str(missing)):
-        load_provider({"TAIWA_KEY_FILE": str(missing)})
+        load_provider({"TAIWA_KEY_FILE": str(missing), "TAIWA_CREATE_DEV_KEYS": create})
     assert not missing.exists()
 
 

@@ -1,0 +1,156 @@
+"""The audit log: hash chain, append-only, tamper detection, browsing and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import text
+
+from clearance import audit
+from clearance.audit import Kind
+from clearance.db import db
+from clearance.permissions import Role
+from tests.factories import sign_in
+
+
+def _write(app, n: int) -> None:
+    with app.app_context():
+        for i in range(n):
+            audit.append(db.session, realm="test", kind=Kind.INFO, summary=f"event {i}", data={"i": i, "名": "対話"})
+        db.session.commit()
+
+
+def _verify(app):
+    with app.app_context():
+        return audit.verify(db.session)
+
+
+def _raw(app, *statements: str) -> None:
+    """Tamper as an attacker with database access would: drop the guard triggers first."""
+    with app.app_context():
+        engine = db.engine
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
+            else:
+                conn.execute(text("DROP TRIGGER audit_entry_no_update"))
+                conn.execute(text("DROP TRIGGER audit_entry_no_delete"))
+            for s in statements:
+                conn.execute(text(s))
+
+
+def test_intact_chain_verifies(app):
+    _write(app, 5)
+    assert _verify(app) is None
+
+
+def test_entries_link_to_their_predecessor(app):
+    _write(app, 3)
+    with app.app_context():
+        rows = db.session.execute(db.select(audit.AuditEntry).order_by(audit.AuditEntry.seq)).scalars().all()
+        assert rows[0].prev_hash == audit.GENESIS
+        assert [r.prev_hash for r in rows[1:]] == [r.entry_hash for r in rows[:-1]]
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_entry SET summary = 'x' WHERE seq = 2",
+                                       "DELETE FROM audit_entry WHERE seq = 2"])
+def test_database_refuses_update_and_delete(app, statement):
+    _write(app, 3)
+    with app.app_context(), pytest.raises(Exception, match="append-only"):
+        with db.engine.begin() as conn:
+            conn.execute(text(statement))
+
+
+def test_changed_entry_is_named(app):
+    _write(app, 5)
+    _raw(app, "UPDATE audit_entry SET summary = 'nothing to see' WHERE seq = 3")
+    broken = _verify(app)
+    assert broken is not None and broken.seq == 3 and "changed" in broken.reason
+
+
+def test_removed_entry_is_named(app):
+    _write(app, 5)
+    _raw(app, "DELETE FROM audit_entry WHERE seq = 2")
+    broken = _verify(app)
+    assert broken is not None and broken.seq == 2
+
+
+def test_removed_tail_is_detected(app):
+    _write(app, 5)
+    _raw(app, "DELETE FROM audit_entry WHERE seq = 5")
+    broken = _verify(app)
+    assert broken is not None and broken.seq == 5
+
+
+def test_inserted_entry_is_named(app):
+    _write(app, 4)
+    with app.app_context():
+        e = db.session.get(audit.AuditEntry, 2)
+        forged = dict(seq=3, occurred_at=e.occurred_at, actor_id=None, actor="forger", realm="test", kind="info",
+                      summary="forged", data="{}", prev_hash=e.entry_hash)
+        digest = audit.entry_digest(**forged)
+    _raw(app, "UPDATE audit_entry SET seq = seq + 100 WHERE seq >= 3",
+         "UPDATE audit_entry SET seq = seq - 99 WHERE seq >= 103")
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(audit.AuditEntry.__table__.insert().values(**forged, entry_hash=digest))
+    broken = _verify(app)
+    assert broken is not None and broken.seq == 4  # the entry after the forgery no longer links
+
+
+def test_cli_exit_status(app):
+    _write(app, 3)
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["audit-verify"])
+    assert ok.exit_code == 0 and "intact: 3" in ok.output
+    _raw(app, "UPDATE audit_entry SET actor = 'someone else' WHERE seq = 1")
+    bad = runner.invoke(args=["audit-verify"])
+    assert bad.exit_code == 1 and "entry 1" in bad.output
+
+
+def test_sign_in_and_out_are_recorded(client, factory, app):
+    member = factory.person(Role.COMPANY_MEMBER)
+    sign_in(client, member)
+    from tests.factories import csrf
+
+    client.post("/logout", data={"csrf_token": csrf(client, "/portal")})
+    from tests.factories import audit_summaries
+
+    summaries = audit_summaries(app)
+    assert "Signed in" in summaries and "Signed out" in summaries
+    assert _verify(app) is None
+
+
+def test_admin_filters_and_exports_csv(client, factory, app):
+    admin = factory.person(Role.ADMIN)
+    sign_in(client, admin)
+    _write(app, 3)
+    with app.app_context():
+        audit.append(db.session, realm="test", kind=Kind.NEGATIVE, summary="=HYPERLINK(\"http://evil\")")
+        db.session.commit()
+    page = client.get("/admin/audit?realm=test&kind=info").get_data(as_text=True)
+    assert "event 2" in page and "HYPERLINK" not in page
+    resp = client.get("/admin/audit.csv?realm=test")
+    assert resp.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][0] == "seq" and len(rows) == 5
+    assert any(r[5].startswith("'=HYPERLINK") for r in rows[1:])  # formula neutralised
+    assert json.loads(rows[-1][6]) == {"i": 0, "名": "対話"}
+
+
+@pytest.mark.parametrize("query", ["?start=not-a-date", "?end=2026-13-45", "?kind=%27%22", "?q=" + "x" * 500,
+                                   "?page=-1", "?page=abc", "?realm=%E2%80%AE"])
+def test_bad_filters_never_fail(client, factory, query):
+    sign_in(client, factory.person(Role.ADMIN))
+    assert client.get("/admin/audit" + query).status_code == 200
+    assert client.get("/admin/audit.csv" + query).status_code == 200
+
+
+def test_non_admins_cannot_read_the_log(app, factory):
+    for role in (Role.OFFICER, Role.SECURITY_OFFICER, Role.COMPANY_ADMIN):
+        client = app.test_client()
+        sign_in(client, factory.person(role))
+        assert client.get("/admin/audit").status_code == 403
+        assert client.get("/admin/audit.csv").status_code == 403
