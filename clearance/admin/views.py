@@ -107,11 +107,13 @@ def account_detail(account_id: str) -> str:
                            company=company, editable=accounts.may_manage(current_user, target))
 
 
-def _act(account_id: str, action) -> Response:
+def _act(account_id: str, action, after=None) -> Response:
     target = _target(account_id)  # CSRFProtect has already checked the token
     try:
         action(target)
         db.session.commit()
+        if after is not None:
+            after(target)  # outside the transaction: the session store has its own connection
         flash(_("Saved."), "info")
     except accounts.NotAllowed:
         db.session.rollback()
@@ -133,11 +135,11 @@ def account_role(account_id: str) -> Response:
 @bp.post("/accounts/<account_id>/deactivate")
 @requires(Permission.ACCOUNTS_MANAGE)
 def account_deactivate(account_id: str) -> Response:
-    def act(t: UserAccount) -> None:
-        accounts.set_active(db.session, current_user, t, False)
-        current_app.session_interface.store.delete_user(t.id)
-
-    return _act(account_id, act)
+    return _act(
+        account_id,
+        lambda t: accounts.set_active(db.session, current_user, t, False),
+        after=lambda t: current_app.session_interface.store.delete_user(t.id),
+    )
 
 
 @bp.post("/accounts/<account_id>/reactivate")

@@ -110,8 +110,9 @@ def policy_problems(password: str, context_words: tuple[str, ...] = ()) -> list[
     return problems
 
 
+_RUNS = ("0123456789" * 4, "abcdefghijklmnopqrstuvwxyz" * 2, "qwertyuiopasdfghjklzxcvbnm" * 2)
+
+
 def _is_sequence(s: str) -> bool:
-    if len(s) < 6:
-        return False
-    steps = {ord(b) - ord(a) for a, b in zip(s, s[1:], strict=False)}
-    return steps <= {1} or steps <= {-1}
+    """A run along the digits, the alphabet or the keyboard, either way ("123456789012", "zyxw…")."""
+    return len(s) >= 6 and any(s in run or s in run[::-1] for run in _RUNS)
