@@ -480,7 +480,7 @@ def table(kind: str, rows: list[Row], info: dict, args) -> str:
     out = [f"### {title}", "",
            f"Seed: {info['seeded_by']}. Worker boots seen (gunicorn recycles after max_requests): "
            f"taiwa {info['boots']['taiwa']}, floor {info['boots']['floor']}.", "",
-           f"| endpoint | req/s | p50 ms | p95 ms | 1 client p50 / p95 ms | % of floor | goal | pass |",
+           "| endpoint | req/s | p50 ms | p95 ms | 1 client p50 / p95 ms | % of floor | goal | pass |",
            "|---|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         rps = r.med(r.multi, "rps")
