@@ -53,7 +53,7 @@ instance-keys: $(BIN)/.installed
 	$(BIN)/python -c "from clearance.config import ensure_secret_key; from clearance.crypto import ensure_dev_keyfile; ensure_secret_key(); ensure_dev_keyfile('instance/keys.json')"
 
 db-upgrade: setup
-	$(BIN)/flask db upgrade
+	$(BIN)/flask db upgrade heads
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -190,7 +190,8 @@ class Server:
         self.name, self.port, self.log = name, port, log
         self.fh = open(log, "w")  # the access log goes here (gunicorn.conf.py logs every request)
         self.proc = subprocess.Popen(
-            [str(Path(PY).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", app_spec],
+            [str(Path(PY).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+             "--control-socket", str(log.with_suffix(".ctl")), app_spec],
             cwd=ROOT, env=env, stdout=self.fh, stderr=subprocess.STDOUT, start_new_session=True,
         )
 

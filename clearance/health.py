@@ -19,7 +19,8 @@ def healthz() -> tuple[Response, int]:
     try:
         with db.engine.connect() as conn:
             reachable = True
-            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            heads = conn.execute(text("SELECT version_num FROM alembic_version ORDER BY version_num")).scalars().all()
+            revision = "+".join(heads) or None
     except SQLAlchemyError:
         current_app.logger.warning("healthz: database check failed")
     ok = reachable and revision is not None

@@ -45,7 +45,7 @@ def _migrate(url: str, tmp: Path) -> None:
 
     app = create_app({**base_overrides(tmp), "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
         from clearance.db import db
 
         db.engine.dispose()

@@ -425,7 +425,7 @@ _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 def totp_secrets() -> dict[str, str]:
     """Fixed 32-character base32 TOTP secrets for the accounts that have TOTP enrolled."""
-    rng = random.Random(f"{RANDOM_SEED}-totp")  # noqa: S311 - fixed demo secrets, published on purpose
+    rng = random.Random(f"{RANDOM_SEED}-totp")  # fixed demo secrets, published on purpose
     out = {}
     for acct in ACCOUNTS:
         secret = "".join(rng.choice(_BASE32) for _ in range(32))
