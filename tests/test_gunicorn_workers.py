@@ -57,7 +57,7 @@ def _start(name: str, env: dict[str, str], tmp_path: Path) -> Server:
     port = free_port()
     log = tmp_path / f"gunicorn-{name}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - fixed argv, our own venv's gunicorn
+        proc = subprocess.Popen(
             [str(GUNICORN), "-c", "gunicorn.conf.py", "--workers", "1", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
@@ -135,7 +135,8 @@ def _read(resp) -> str:
 
 
 def _post(opener, url: str, fields: dict[str, str]):
-    return opener.open(urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST"), timeout=10)
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST")  # noqa: S310 - http://127.0.0.1 only
+    return opener.open(request, timeout=10)
 
 
 def _bare_get(server: Server, path: str, cookie: str) -> tuple[int, str, str]:
@@ -176,7 +177,7 @@ def test_session_from_server_a_works_on_server_b_and_sign_out_ends_it_everywhere
 
     # Sign out on B (its CSRF token belongs to the shared server-side session).
     on_b = urllib.request.build_opener(_NoRedirect)
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - http://127.0.0.1 only
         b.url + "/logout",
         data=urllib.parse.urlencode({"csrf_token": _csrf(body)}).encode(),
         headers={"Cookie": f"{COOKIE}={session_cookie}"},

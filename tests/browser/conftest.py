@@ -166,12 +166,13 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def shoot(tmp_path):
-    """shoot(page, "name") → a full-page PNG in $TAIWA_SCREENSHOT_DIR (or the test's tmp dir)."""
-    target = Path(os.environ.get("TAIWA_SCREENSHOT_DIR") or tmp_path)
-    target.mkdir(parents=True, exist_ok=True)
+    """shoot(page, "name") → a full-page PNG in $TAIWA_SCREENSHOT_DIR (or the test's tmp dir).
+    publish=False keeps it in the tmp dir always (docs/screenshots holds at most eight)."""
+    published = Path(os.environ.get("TAIWA_SCREENSHOT_DIR") or tmp_path)
+    published.mkdir(parents=True, exist_ok=True)
 
-    def take(pg, name: str) -> Path:
-        path = target / f"{name}.png"
+    def take(pg, name: str, *, publish: bool = True) -> Path:
+        path = (published if publish else tmp_path) / f"{name}.png"
         pg.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
         return path
 
