@@ -410,7 +410,7 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec(Role.COMPANY_ADMIN, _co("shunan_cathode", "k.kimura"), "木村 恭子", "経営企画部",
                 "fuji-nagi-warabi-6358", True, "", company="shunan_cathode"),
     AccountSpec(Role.COMPANY_MEMBER, _co("shunan_cathode", "s.hayashi"), "林 誠司", "調達部",
-                "kiku-hama-ookami-1847", False, "Deactivated company member: sign-in must fail",
+                "kiku-hama-ookami-1847", False, "Deactivated company member of 周南正極材料株式会社: sign-in must fail",
                 company="shunan_cathode", active=False),
     AccountSpec(Role.COMPANY_ADMIN, _co("sanuki_api", "m.shimizu"), "清水 真由美", "品質保証部",
                 "nori-shio-tombo-5521", False, "", company="sanuki_api"),
