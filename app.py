@@ -158,7 +158,10 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def internal_error(e: Exception):
         app.logger.exception("unhandled error")
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # the database may be what failed
+            app.logger.warning("rollback after an unhandled error failed too")
         return render(500)
 
 

@@ -8,7 +8,18 @@ import json
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -199,6 +210,11 @@ def audit_log() -> str:
     return render_template("admin/audit.html", form=form, page=page, args=request.args.to_dict())
 
 
+def _with_bom(rows):
+    yield "\ufeff"
+    yield from rows
+
+
 def _cell(value: object) -> str:
     """Neutralise spreadsheet formulas (CSV injection)."""
     text = "" if value is None else str(value)
@@ -222,6 +238,7 @@ def audit_csv() -> Response:
             buf.seek(0)
             buf.truncate()
 
-    resp = Response("\ufeff" + "".join(generate()), mimetype="text/csv; charset=utf-8")
+    # Streamed so a large export never sits in memory; the BOM lets Excel read UTF-8.
+    resp = Response(stream_with_context(_with_bom(generate())), mimetype="text/csv; charset=utf-8")
     resp.headers["Content-Disposition"] = "attachment; filename=taiwa-audit.csv"
     return resp

@@ -24,6 +24,7 @@ from werkzeug.datastructures import CallbackDict
 from clearance.auth.models import WebSession
 from clearance.db import utcnow
 
+PURGE_ONE_IN = 500  # new sessions between opportunistic purges of long-dead rows
 TOUCH_EVERY = timedelta(seconds=60)  # last-seen is written at most once a minute per session
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -77,6 +78,9 @@ class DatabaseStore:
         with self.engine.begin() as conn:
             if new:
                 conn.execute(insert(self.t).values(id_hash=record.id_hash, created_at=record.created_at, **values))
+                if secrets.randbelow(PURGE_ONE_IN) == 0:
+                    # Amortised clean-up: anonymous visitors leave rows behind; no cron needed.
+                    conn.execute(delete(self.t).where(self.t.c.last_seen_at < record.last_seen_at - timedelta(hours=13)))
             else:
                 conn.execute(update(self.t).where(self.t.c.id_hash == record.id_hash).values(**values))
 
