@@ -225,18 +225,23 @@ def _cell(value: object) -> str:
 @requires(Permission.AUDIT_READ)
 def audit_csv() -> Response:
     form = _audit_form()
-    rows = db.session.execute(_audit_query(form).limit(100_000)).scalars()
+    t = AuditEntry.__table__
+    cols = [t.c.seq, t.c.occurred_at, t.c.actor, t.c.realm, t.c.kind, t.c.summary, t.c.data, t.c.entry_hash]
+    stmt = _audit_query(form).with_only_columns(*cols).limit(100_000)
+    engine = db.engine
 
     def generate():
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(["seq", "occurred_at_utc", "actor", "realm", "kind", "summary", "data", "entry_hash"])
-        for e in rows:
-            writer.writerow([_cell(v) for v in (e.seq, e.occurred_at.isoformat(), e.actor, e.realm, e.kind, e.summary,
-                                                json.dumps(json.loads(e.data), ensure_ascii=False), e.entry_hash)])
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
+        # Its own connection: the stream outlives the request's ORM session.
+        with engine.connect() as conn:
+            for seq, at, actor, realm, kind, summary, data, digest in conn.execute(stmt):
+                writer.writerow([_cell(v) for v in (seq, at.isoformat(), actor, realm, kind, summary,
+                                                    json.dumps(json.loads(data), ensure_ascii=False), digest)])
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
 
     # Streamed so a large export never sits in memory; the BOM lets Excel read UTF-8.
     resp = Response(stream_with_context(_with_bom(generate())), mimetype="text/csv; charset=utf-8")
