@@ -509,17 +509,19 @@ class UploadRequest(FlaskRequest):
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
         """Views marked @accepts_uploads may receive their file limit plus the form around it;
-        every other view keeps MAX_CONTENT_LENGTH."""
-        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        every other view keeps MAX_CONTENT_LENGTH (or a value set on this request)."""
+        if self._max_content_length is not None:
+            return self._max_content_length
+        limit = FlaskRequest.max_content_length.fget(self)  # type: ignore[attr-defined]
         rule = self.url_rule
         if rule is not None and rule.endpoint in current_app.view_functions:
             upload = getattr(current_app.view_functions[rule.endpoint], "upload_limit", None)
             if upload is not None:
-                return max(limit or 0, (max_upload() if upload is True else upload) + FORM_OVERHEAD)
+                return max(limit or 0, (max_upload() if upload is True else int(upload)) + FORM_OVERHEAD)
         return limit
 
     @max_content_length.setter
-    def max_content_length(self, value: int | None) -> None:  # Flask 3.1 allows a per-request value
+    def max_content_length(self, value: int | None) -> None:
         self._max_content_length = value
 
 

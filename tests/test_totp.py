@@ -16,7 +16,7 @@ from tests.factories import csrf, sign_in, totp_code
 
 
 def _enrol_secret(html: str) -> str:
-    return re.search(r'id="totp-secret"><code>([A-Z2-7 ]+)</code>', html).group(1).replace(" ", "")
+    return re.search(r'id="totp-secret"><code[^>]*>([A-Z2-7 ]+)</code>', html).group(1).replace(" ", "")
 
 
 def _codes(html: str) -> list[str]:

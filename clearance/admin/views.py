@@ -198,7 +198,9 @@ def _audit_form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
     realms = db.session.execute(select(AuditEntry.realm).distinct().order_by(AuditEntry.realm)).scalars().all()
     form.realm.choices = [("", _("All areas")), *[(r, r) for r in realms]]
-    form.kind.choices = [("", _("All kinds")), *[(k.value, k.value) for k in Kind]]
+    kinds = {Kind.POSITIVE: _("Success"), Kind.NEGATIVE: _("Refused or failed"), Kind.CHANGE: _("Change"),
+             Kind.INFO: _("Information")}
+    form.kind.choices = [("", _("All kinds")), *[(k.value, kinds[k]) for k in Kind]]
     return form
 
 

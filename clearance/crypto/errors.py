@@ -16,7 +16,13 @@ class DecryptionError(CryptoError):
     place (row, column, level), or its key version is not available.
 
     The single exception type callers of open_/open_text/decrypt_stream catch.
+
+    `where` is (table, column, row id) when the failing place is known (set by
+    EncryptedField reads and by clearance.files); clearance.failclosed puts it
+    in the audit entry. It never holds content.
     """
+
+    where: tuple[str, str, str] | None = None
 
 
 class KeyUnavailable(CryptoError):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .envelope import Context, open_, open_text, seal, seal_text
-from .errors import MissingRowId
+from .errors import DecryptionError, MissingRowId
 
 LevelSpec = Callable[[Any], int] | str | int
 
@@ -72,7 +72,11 @@ class EncryptedField:
         if raw is None:
             return None
         ctx = self.context(obj)
-        return open_(raw, ctx) if self.binary else open_text(raw, ctx)
+        try:
+            return open_(raw, ctx) if self.binary else open_text(raw, ctx)
+        except DecryptionError as exc:
+            exc.where = (ctx.table, self.name, ctx.row_id)  # for the fail-closed audit entry
+            raise
 
     def __set__(self, obj: Any, value: str | bytes | None) -> None:
         if value is None:
