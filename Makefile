@@ -47,7 +47,7 @@ $(BIN)/.installed-dev: requirements.txt requirements-dev.txt $(BIN)/.installed
 	touch $@
 
 translations: $(BIN)/.installed
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations 2>&1 | tail -n 1
 
 instance-keys: $(BIN)/.installed
 	$(BIN)/python -c "from clearance.config import ensure_secret_key; from clearance.crypto import ensure_dev_keyfile; ensure_secret_key(); ensure_dev_keyfile('instance/keys.json')"

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clearance import audit, crypto, guard, outbox
+from clearance import audit, crypto, failclosed, files, guard, outbox
 from clearance.auth import passwords
 from clearance.auth.models import UserAccount
 from clearance.auth.sessions import DatabaseStore, RedisStore, ServerSessionInterface
@@ -63,6 +63,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.user_loader(_load_user)
     app.session_interface = _session_interface(app)
     guard.init_app(app)
+    files.init_app(app)  # upload request class: file parts are spooled encrypted, never as plaintext
+    failclosed.init_app(app)  # any DecryptionError: audited, clear error page, nothing shown
 
     from clearance.admin.views import bp as admin_bp
     from clearance.auth.account_views import bp as account_bp
@@ -225,4 +227,9 @@ def _register_commands(app: Flask) -> None:
     from clearance.crypto import cli as crypto_cli
 
     for command in crypto_cli.COMMANDS:
+        app.cli.add_command(command)
+
+    from clearance import backup
+
+    for command in backup.COMMANDS:
         app.cli.add_command(command)

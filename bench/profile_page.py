@@ -48,7 +48,7 @@ def main() -> int:
         env = web_bench.base_env(db_url, tmp, 1, 1)
         web_bench.run([sys.executable, "-c", "import sys; from clearance.crypto import ensure_dev_keyfile; "
                        "ensure_dev_keyfile(sys.argv[1])", str(tmp / "keys.json")], env)
-        web_bench.run([str(Path(sys.executable).parent / "flask"), "--app", "app", "db", "upgrade"], env)
+        web_bench.run([str(Path(sys.executable).parent / "flask"), "--app", "app", "db", "upgrade", "heads"], env)
         account, seeded_by = web_bench.seed(env, tmp)
         for k in [k for k in os.environ if k.startswith("TAIWA_")]:
             del os.environ[k]

@@ -5,7 +5,7 @@
     python bench/web_bench.py --no-sqlite --pg-url ... --duration 5
 
 For each backend: a fresh database (SQLite file in a temp dir, or a new PostgreSQL
-database bench_<random> that is dropped afterwards), migrated with `flask db upgrade`
+database bench_<random> that is dropped afterwards), migrated with `flask db upgrade heads`
 and seeded with `flask seed-demo` (or, until that exists, a built-in fallback of
 the same shape). Two gunicorn servers start with the product's gunicorn.conf.py and
 the same TAIWA_WORKERS × TAIWA_THREADS: Taiwa itself and bench/floor_app.py.
@@ -429,7 +429,7 @@ def bench_backend(kind: str, args, pool) -> tuple[str, list[Row], dict]:
             run([PY, "-c", "import sys; from clearance.crypto import ensure_dev_keyfile; ensure_dev_keyfile(sys.argv[1])",
                  str(tmp / "keys.json")], env)
             print(f"[{kind}] migrating and seeding a fresh database", flush=True)
-            run([str(Path(PY).parent / "flask"), "--app", "app", "db", "upgrade"], env)
+            run([str(Path(PY).parent / "flask"), "--app", "app", "db", "upgrade", "heads"], env)
             account, seeded_by = seed(env, tmp)
             app_port, floor_port = free_port(), free_port()
             servers.append(Server("taiwa", "app:create_app()", app_port, env, tmp / "taiwa.log"))
@@ -456,8 +456,14 @@ def bench_backend(kind: str, args, pool) -> tuple[str, list[Row], dict]:
                     print(f"[{kind}] round {r + 1}/{args.rounds} {t.name:>14}: {s.rps:8.1f} req/s "
                           f"p50 {s.pct(.5):6.1f} ms p95 {s.pct(.95):6.1f} ms | 1 client p50 {one.pct(.5):5.1f} ms"
                           f" | errors {s.errors + one.errors}, client CPU {s.client_cpu:.2f}", flush=True)
-                    for ex in s.error_examples + one.error_examples:
+                    for ex in (s.error_examples + one.error_examples)[:3]:
                         print(f"    error: {ex}", flush=True)
+                    for sv in servers:
+                        if sv.proc.poll() is not None:
+                            args.keep = True
+                            raise SystemExit(f"[{kind}] the {sv.name} server exited (code {sv.proc.returncode}) "
+                                             f"during the run; its log is {sv.log}:\n"
+                                             + sv.log.read_text(errors="replace")[-2500:])
             info = {"seeded_by": seeded_by, "boots": {sv.name: sv.worker_boots() for sv in servers},
                     "db": re.sub(r"//[^@/]*@", "//", db_url)}
             for sv in servers:
@@ -467,7 +473,9 @@ def bench_backend(kind: str, args, pool) -> tuple[str, list[Row], dict]:
         for sv in servers:
             with contextlib.suppress(Exception):
                 sv.stop()
-        if not args.keep:
+        if args.keep:
+            print(f"[{kind}] kept {tmp} (server logs, database)", flush=True)
+        else:
             shutil.rmtree(tmp, ignore_errors=True)
 
 

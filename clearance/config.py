@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "TAIWA_BASE_URL": "http://127.0.0.1:5000",
     "TAIWA_KEY_FILE": str(INSTANCE / "keys.json"),
     "TAIWA_MAX_FIELD": 4000,
+    "TAIWA_FILES_DIR": str(INSTANCE / "files"),  # encrypted attachments (clearance.files)
+    "TAIWA_MAX_UPLOAD": 20 * 1024 * 1024,  # bytes per uploaded file
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the server-side session
     "BABEL_DEFAULT_LOCALE": "ja",
@@ -52,6 +54,7 @@ _INTS = {
     "TAIWA_CLIENT_MAX_FAILURES",
     "TAIWA_SMTP_PORT",
     "TAIWA_MAX_FIELD",
+    "TAIWA_MAX_UPLOAD",
     "MAX_CONTENT_LENGTH",
 }
 _BOOLS = {"TAIWA_SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "TAIWA_CREATE_DEV_KEYS"}

@@ -416,8 +416,9 @@ def content_disposition(filename: str, *, as_attachment: bool = True) -> str:
     """RFC 6266 / RFC 5987: an ASCII fallback plus filename*=UTF-8''… for Japanese names."""
     ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\%;' else "_" for c in filename)
     ext = extension_of(filename)
-    if not ascii_name.strip("_. ") and ext:
-        ascii_name = "file" + ext
+    stem = ascii_name[: len(ascii_name) - len(ext)] if ext else ascii_name
+    if not any(c.isalnum() for c in stem):
+        ascii_name = "file" + ext  # an all-Japanese name: the fallback says nothing anyway
     disposition = "attachment" if as_attachment else "inline"
     return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 

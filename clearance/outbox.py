@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -40,14 +41,35 @@ class MailMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    #: one optional text attachment (e.g. an .ics invitation), sealed like the body and blanked after delivery
+    attachment_name: Mapped[str | None] = mapped_column(String(100))
+    #: full MIME type with parameters, e.g. "text/calendar; method=REQUEST"
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    attachment_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     body = EncryptedField("body_ct")
+    attachment = EncryptedField("attachment_ct")
 
 
-def enqueue(session: Session, *, to: str, subject: str, body: str) -> MailMessage:
+@dataclass(frozen=True)
+class Attachment:
+    """A text attachment: file name, MIME type (``text/<subtype>`` plus parameters) and content."""
+
+    filename: str
+    mime_type: str
+    content: str
+
+
+def enqueue(session: Session, *, to: str, subject: str, body: str, attachment: Attachment | None = None) -> MailMessage:
     """Queue a message in the caller's transaction."""
     msg = MailMessage(id=new_id(), to_addr=to, subject=subject[:200])
     msg.body = body
+    if attachment is not None:
+        if not attachment.mime_type.startswith("text/"):
+            raise ValueError("only text attachments are supported")
+        msg.attachment_name = attachment.filename[:100]
+        msg.attachment_type = attachment.mime_type[:100]
+        msg.attachment = attachment.content
     session.add(msg)
     session.info["outbox_pending"] = True
     return msg
@@ -93,6 +115,7 @@ def deliver_pending(engine: Engine, config: Mapping[str, Any], limit: int = 50) 
             else:
                 msg.sent_at = utcnow()
                 msg.body_ct = None
+                msg.attachment_ct = None
                 msg.last_error = None
                 sent += 1
             session.commit()
@@ -106,6 +129,12 @@ def _send(msg: MailMessage, config: Mapping[str, Any]) -> None:
     email["Subject"] = msg.subject
     email["Message-ID"] = make_msgid(domain=config["TAIWA_MAIL_FROM"].split("@")[-1])
     email.set_content(msg.body or "")
+    if msg.attachment_ct is not None:
+        subtype, *params = [p.strip() for p in (msg.attachment_type or "text/plain").split(";")]
+        email.add_attachment(
+            msg.attachment or "", subtype=subtype.split("/", 1)[1], filename=msg.attachment_name,
+            params=dict(p.split("=", 1) for p in params if "=" in p),
+        )
     host = config.get("TAIWA_SMTP_HOST")
     if not host:
         # Development without an SMTP server: the log stands in for the mailbox.

@@ -37,14 +37,21 @@ class Permission(StrEnum):
     COMPANY_USERS_MANAGE = "company_users.manage"  # scope: own company's accounts
     AUDIT_READ = "audit.read"
     CLEARANCE_MANAGE = "clearance.manage"
+    DIALOGUES_READ = "dialogues.read"  # officers' dialogue pages
+    DIALOGUES_WRITE = "dialogues.write"  # plan, invite, change status
+    PORTAL_DIALOGUES = "portal.dialogues"  # company staff: own company's invitations
+    BRIEFINGS_READ = "briefings.read"  # threat briefings; clearance.policy decides which ones
+    BRIEFINGS_WRITE = "briefings.write"  # write, release, withdraw briefings; see who read them
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(
-        {Permission.ACCOUNT_SELF, Permission.STAFF_HOME, Permission.REGISTER_READ, Permission.REGISTER_WRITE}
+        {Permission.ACCOUNT_SELF, Permission.STAFF_HOME, Permission.REGISTER_READ, Permission.REGISTER_WRITE,
+         Permission.DIALOGUES_READ, Permission.DIALOGUES_WRITE, Permission.BRIEFINGS_READ, Permission.BRIEFINGS_WRITE}
     ),
     Role.SECURITY_OFFICER: frozenset(
-        {Permission.ACCOUNT_SELF, Permission.STAFF_HOME, Permission.REGISTER_READ, Permission.CLEARANCE_MANAGE}
+        {Permission.ACCOUNT_SELF, Permission.STAFF_HOME, Permission.REGISTER_READ, Permission.CLEARANCE_MANAGE,
+         Permission.DIALOGUES_READ, Permission.BRIEFINGS_READ}
     ),
     Role.ADMIN: frozenset(
         {
@@ -56,9 +63,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_READ,
         }
     ),
-    Role.COMPANY_MEMBER: frozenset({Permission.ACCOUNT_SELF, Permission.PORTAL_HOME}),
+    Role.COMPANY_MEMBER: frozenset(
+        {Permission.ACCOUNT_SELF, Permission.PORTAL_HOME, Permission.PORTAL_DIALOGUES, Permission.BRIEFINGS_READ}
+    ),
     Role.COMPANY_ADMIN: frozenset(
-        {Permission.ACCOUNT_SELF, Permission.PORTAL_HOME, Permission.ACCOUNTS_MANAGE, Permission.COMPANY_USERS_MANAGE}
+        {Permission.ACCOUNT_SELF, Permission.PORTAL_HOME, Permission.ACCOUNTS_MANAGE, Permission.COMPANY_USERS_MANAGE,
+         Permission.PORTAL_DIALOGUES, Permission.BRIEFINGS_READ}
     ),
 }
 
@@ -71,6 +81,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.password_forgot",
         "auth.password_reset",
         "i18n.set_language",
+        "calendar.feed",  # personal iCalendar feed: the secret token in the query is the credential
+        "calendar.rsvp",  # e-mailed RSVP link: single-use, expiring token
     }
 )
 

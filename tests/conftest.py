@@ -98,14 +98,15 @@ def db_url(database_template, tmp_path) -> str:
 
 
 @pytest.fixture
-def app_factory(db_url, keydir):
+def app_factory(db_url, keydir, tmp_path):
     """Build an app on this test's database, with optional config overrides."""
     made = []
 
     def make(**overrides):
         from app import create_app
 
-        app = create_app({**base_overrides(keydir), "SQLALCHEMY_DATABASE_URI": db_url, **overrides})
+        app = create_app({**base_overrides(keydir), "SQLALCHEMY_DATABASE_URI": db_url,
+                          "TAIWA_FILES_DIR": str(tmp_path / "files"), **overrides})
         made.append(app)
         return app
 
