@@ -72,8 +72,22 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from clearance.health import bp as health_bp
     from clearance.i18n import bp as i18n_bp
     from dialogue.home.views import bp as home_bp
+    from dialogue.meetings.calendar_views import bp as calendar_bp
+    from dialogue.meetings.views import bp as meetings_bp
+    from dialogue.portal.views import bp as portal_bp
+    from dialogue.registry.portal_views import bp as portal_profile_bp
+    from dialogue.registry.views import bp as registry_bp
 
     for bp in (health_bp, i18n_bp, auth_bp, account_bp, home_bp, admin_bp):
+        app.register_blueprint(bp)
+    for bp in (meetings_bp, portal_bp, calendar_bp):
+        app.register_blueprint(bp)
+    for bp in (registry_bp, portal_profile_bp):
+        app.register_blueprint(bp)
+    from clearance.clearance_views import bp as clearance_bp
+    from dialogue.briefings.views import bp as briefings_bp
+
+    for bp in (clearance_bp, briefings_bp):
         app.register_blueprint(bp)
 
     _register_errors(app)
@@ -233,3 +247,7 @@ def _register_commands(app: Flask) -> None:
 
     for command in backup.COMMANDS:
         app.cli.add_command(command)
+
+    from clearance.people import reminders_command
+
+    app.cli.add_command(reminders_command)  # cron: mail security officers what expires within 90 days

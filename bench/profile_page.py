@@ -54,10 +54,10 @@ def main() -> int:
             del os.environ[k]
         os.environ.update(env)
         os.chdir(ROOT)
+        import pyotp
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
-        import pyotp
         from app import create_app
 
         app = create_app()

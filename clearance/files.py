@@ -41,8 +41,14 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, La
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from clearance.config import INSTANCE
-from clearance.crypto import Context, DecryptionError, EncryptedField, decrypt_stream, encrypt_stream
-from clearance.crypto import register_file_source
+from clearance.crypto import (
+    Context,
+    DecryptionError,
+    EncryptedField,
+    decrypt_stream,
+    encrypt_stream,
+    register_file_source,
+)
 from clearance.db import db, new_id, utcnow
 from clearance.filetypes import (
     DEFAULT_ALLOWED,
@@ -382,7 +388,7 @@ def open_download(stored: StoredFile) -> Iterator[bytes]:
     called; each segment is authenticated before it is yielded. DecryptionError
     (also for a missing file) propagates: callers must fail closed."""
     try:
-        fh = open(stored.path, "rb")  # noqa: SIM115 - closed by the generator
+        fh = open(stored.path, "rb")
     except FileNotFoundError:
         raise DecryptionError("stored file is missing on disk") from None
     try:

@@ -122,6 +122,9 @@ def _looks_textual(chunk: bytes) -> bool:
     return not any(c in chunk for c in _CONTROL)
 
 
+_CP932_SINGLE_PUA = frozenset("\uf8f0\uf8f1\uf8f2\uf8f3")
+
+
 class TextCheck:
     """Feeds the whole stream to incremental UTF-8 and cp932 decoders; the file
     is text if either accepts all of it and no control byte appears."""
@@ -141,8 +144,13 @@ class TextCheck:
             return
         for name, dec in list(self._decoders.items()):
             try:
-                dec.decode(chunk, final)
+                text = dec.decode(chunk, final)
             except UnicodeDecodeError:
+                del self._decoders[name]
+                continue
+            if name == "shift_jis" and any(c in _CP932_SINGLE_PUA for c in text):
+                # Python's cp932 maps the undefined single bytes 0xA0, 0xFD-0xFF to
+                # private-use characters; no real Shift_JIS text contains them.
                 del self._decoders[name]
         self.ok = bool(self._decoders)
 

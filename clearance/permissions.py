@@ -42,12 +42,22 @@ class Permission(StrEnum):
     PORTAL_DIALOGUES = "portal.dialogues"  # company staff: own company's invitations
     BRIEFINGS_READ = "briefings.read"  # threat briefings; clearance.policy decides which ones
     BRIEFINGS_WRITE = "briefings.write"  # write, release, withdraw briefings; see who read them
+    FEEDBACK_READ = "feedback.read"  # officers: feedback items and their analysis
+    FEEDBACK_WRITE = "feedback.write"  # officers: triage, answer, link to policy measures
+    FEEDBACK_SUBMIT = "feedback.submit"  # company staff: send feedback, see own company's items and answers
+    MINUTES_READ = "minutes.read"  # officers: minutes; clearance.policy decides which sections
+    MINUTES_WRITE = "minutes.write"  # officers: write, review, approve, lock, add addenda
+    PORTAL_MINUTES = "portal.minutes"  # company staff: minutes of dialogues they were invited to
+    REPORTS_READ = "reports.read"  # officers: PDF and spreadsheet reports
+    CONSULT_DESK = "consult.desk"  # officers: the anonymous desk's inbox; only those on its roster see cases
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(
         {Permission.ACCOUNT_SELF, Permission.STAFF_HOME, Permission.REGISTER_READ, Permission.REGISTER_WRITE,
-         Permission.DIALOGUES_READ, Permission.DIALOGUES_WRITE, Permission.BRIEFINGS_READ, Permission.BRIEFINGS_WRITE}
+         Permission.DIALOGUES_READ, Permission.DIALOGUES_WRITE, Permission.BRIEFINGS_READ, Permission.BRIEFINGS_WRITE,
+         Permission.FEEDBACK_READ, Permission.FEEDBACK_WRITE, Permission.MINUTES_READ, Permission.MINUTES_WRITE,
+         Permission.REPORTS_READ, Permission.CONSULT_DESK}
     ),
     Role.SECURITY_OFFICER: frozenset(
         {Permission.ACCOUNT_SELF, Permission.STAFF_HOME, Permission.REGISTER_READ, Permission.CLEARANCE_MANAGE,
@@ -64,11 +74,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.COMPANY_MEMBER: frozenset(
-        {Permission.ACCOUNT_SELF, Permission.PORTAL_HOME, Permission.PORTAL_DIALOGUES, Permission.BRIEFINGS_READ}
+        {Permission.ACCOUNT_SELF, Permission.PORTAL_HOME, Permission.PORTAL_DIALOGUES, Permission.BRIEFINGS_READ,
+         Permission.FEEDBACK_SUBMIT, Permission.PORTAL_MINUTES}
     ),
     Role.COMPANY_ADMIN: frozenset(
         {Permission.ACCOUNT_SELF, Permission.PORTAL_HOME, Permission.ACCOUNTS_MANAGE, Permission.COMPANY_USERS_MANAGE,
-         Permission.PORTAL_DIALOGUES, Permission.BRIEFINGS_READ}
+         Permission.PORTAL_DIALOGUES, Permission.BRIEFINGS_READ, Permission.FEEDBACK_SUBMIT, Permission.PORTAL_MINUTES}
     ),
 }
 
@@ -83,6 +94,13 @@ PUBLIC_ENDPOINTS = frozenset(
         "i18n.set_language",
         "calendar.feed",  # personal iCalendar feed: the secret token in the query is the credential
         "calendar.rsvp",  # e-mailed RSVP link: single-use, expiring token
+        # The anonymous consultation desk: no account by design; a receipt opens one case.
+        "consult.index",
+        "consult.new",
+        "consult.confirm",
+        "consult.open_case",
+        "consult.case",
+        "consult.download",
     }
 )
 

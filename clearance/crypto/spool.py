@@ -16,6 +16,7 @@ reordered underneath us without the read failing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -80,7 +81,7 @@ class EncryptedSpool:
     def _seal(self, chunk: bytes, *, last: bool) -> None:
         if self._file is None:
             self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._file = tempfile.TemporaryFile(dir=self._dir, prefix=".spool-")  # noqa: SIM115
+            self._file = tempfile.TemporaryFile(dir=self._dir, prefix=".spool-")
         ct = self._aead.encrypt(_nonce(self._sealed), chunk, _ad(self._sealed, last))
         self._file.write(len(ct).to_bytes(4, "big") + ct)
         self._sealed += 1
@@ -204,7 +205,5 @@ class EncryptedSpool:
         self.close()
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # at interpreter shutdown anything may be gone
             self.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
-            pass

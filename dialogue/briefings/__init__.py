@@ -1,0 +1,1 @@
+"""Threat and risk briefings, gated by clearance.policy."""

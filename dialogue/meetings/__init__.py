@@ -1,0 +1,1 @@
+"""Dialogues (対話): scheduling, series, invitations, replies, calendar export."""

@@ -1,0 +1,1 @@
+"""The company portal's dialogue pages and the notifications every account receives."""
