@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clearance import audit, crypto, failclosed, files, guard, outbox
+from clearance import anonymity, audit, crypto, failclosed, files, guard, outbox
 from clearance.auth import passwords
 from clearance.auth.models import UserAccount
 from clearance.auth.sessions import DatabaseStore, RedisStore, ServerSessionInterface
@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(overrides))
     _check_startup(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    anonymity.install_log_privacy()  # /consult: day-precision log records, no dev-server request lines
     if app.config["TAIWA_PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TAIWA_PROXY_COUNT"], x_proto=app.config["TAIWA_PROXY_COUNT"])
 
@@ -61,7 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side and rotated at sign-in
     login_manager.user_loader(_load_user)
-    app.session_interface = _session_interface(app)
+    app.session_interface = anonymity.shield_sessions(_session_interface(app))  # never opened on /consult
     guard.init_app(app)
     files.init_app(app)  # upload request class: file parts are spooled encrypted, never as plaintext
     failclosed.init_app(app)  # any DecryptionError: audited, clear error page, nothing shown
@@ -88,6 +89,22 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from dialogue.briefings.views import bp as briefings_bp
 
     for bp in (clearance_bp, briefings_bp):
+        app.register_blueprint(bp)
+
+    from dialogue import consult
+    from dialogue.consult.inbox import bp as consult_inbox_bp
+    from dialogue.consult.views import bp as consult_bp
+
+    consult.init_app(app)
+    csrf.exempt(consult_bp)  # the desk checks its own CSRF token, bound to its own session, never flask.session
+    for bp in (consult_bp, consult_inbox_bp):
+        app.register_blueprint(bp)
+
+    from dialogue.feedback.views import bp as feedback_bp
+    from dialogue.minutes.views import bp as minutes_bp
+    from dialogue.reports.views import bp as reports_bp
+
+    for bp in (feedback_bp, minutes_bp, reports_bp):
         app.register_blueprint(bp)
 
     _register_errors(app)
@@ -246,6 +263,16 @@ def _register_commands(app: Flask) -> None:
     from clearance import backup
 
     for command in backup.COMMANDS:
+        app.cli.add_command(command)
+
+    from dialogue.consult import cli as consult_cli
+
+    for command in consult_cli.COMMANDS:  # cron, daily: consult-reminders, consult-purge
+        app.cli.add_command(command)
+
+    from dialogue.reports import cli as reports_cli
+
+    for command in reports_cli.COMMANDS:  # reports-worker (optional, beside the web workers), feedback-intake
         app.cli.add_command(command)
 
     from clearance.people import reminders_command

@@ -22,6 +22,8 @@ limit_request_field_size = 8190
 accesslog = "-"
 # No query strings or user agents in the access log: password-reset tokens live in paths we redact below.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# The anonymous consultation desk (/consult) and static assets get no access line at all: see clearance/anonymity.py.
+logger_class = "clearance.anonymity.AnonymousPathsLogger"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("TAIWA_FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = False  # each worker opens its own database connections

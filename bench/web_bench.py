@@ -458,6 +458,13 @@ def bench_backend(kind: str, args, pool) -> tuple[str, list[Row], dict]:
                           f" | errors {s.errors + one.errors}, client CPU {s.client_cpu:.2f}", flush=True)
                     for ex in (s.error_examples + one.error_examples)[:3]:
                         print(f"    error: {ex}", flush=True)
+                    if s.errors + one.errors and not args.keep:
+                        args.keep = True  # keep the server logs for the post-mortem
+                        log = servers[0].log.read_text(errors="replace")
+                        if "Traceback" in log:
+                            tb = log[log.rindex("Traceback"):][:2000]
+                            print("    last traceback in the taiwa log:\n      " + tb.replace("\n", "\n      "),
+                                  flush=True)
                     for sv in servers:
                         if sv.proc.poll() is not None:
                             args.keep = True

@@ -158,9 +158,11 @@ class AnonymousPathsLogger(GunicornLogger):
             return
         super().access(resp, req, environ, request_time)
 
+    _PATHS = re.compile("(" + "|".join(re.escape(p) for p in ANONYMOUS_PREFIXES) + r")(?=[/?\s\"']|$)[^\s\"']*")
+
     def _redact(self, msg: Any, args: tuple) -> tuple[Any, tuple]:
         def clean(value: Any) -> Any:
-            return "[anonymous path]" if isinstance(value, str) and any(p in value for p in ANONYMOUS_PREFIXES) else value
+            return self._PATHS.sub("[anonymous path]", value) if isinstance(value, str) else value
 
         return clean(msg), tuple(clean(a) for a in args)
 

@@ -487,7 +487,13 @@ def _file_source(session: Any) -> Iterable[tuple[Path, Context]]:
         if not rows:
             return
         for row in rows:
-            yield row.path, row.content_context
+            try:
+                path = row.path
+            except DecryptionError:
+                # A tampered storage name: never joined to a path; downloads of it fail closed.
+                log.error("stored_file %s has an invalid storage name; skipped", row.id)
+                continue
+            yield path, row.content_context
         last = rows[-1].id
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -16,6 +16,9 @@ bp = Blueprint("i18n", __name__)
 
 def select_locale() -> str:
     supported = current_app.config["LANGUAGES"]
+    override = g.get("locale_override")  # set by pages that keep their own choice (the anonymous desk)
+    if override in supported:
+        return override
     if current_user and current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
     chosen = session.get("locale")

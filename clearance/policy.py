@@ -424,23 +424,27 @@ def users_who_may_read(label: Label, now: datetime, *, handlers_of: tuple[str, s
         pc.user_id == UserAccount.id, pc.in_force.is_(True), pc.status == "valid", pc.expires_at > now,
         pc.undertaking_signed.is_(True), pc.level >= int(label.level),
         *[exists(select(ClearanceCompartment.code).where(ClearanceCompartment.clearance_id == pc.id,
-                                                         ClearanceCompartment.code == code))
+                                                         ClearanceCompartment.code == code).correlate(pc))
           for code in sorted(label.compartments)],
-    )
+    ).correlate(UserAccount)
     cc = CompanyCertification
-    company = select(cc.id).where(
-        cc.company_id == UserAccount.company_id, cc.in_force.is_(True), cc.status == "valid", cc.expires_at > now,
-        cc.level >= int(label.level),
-        exists(select(CertificationDepartment.department).where(
-            CertificationDepartment.certification_id == cc.id,
-            CertificationDepartment.department == UserAccount.department)),
+    # One level of subquery with a join: a doubly nested EXISTS would not correlate user_account to the
+    # outer query and would match any account's department (the property test caught exactly that).
+    company = (
+        select(cc.id)
+        .join(CertificationDepartment, CertificationDepartment.certification_id == cc.id)
+        .where(cc.company_id == UserAccount.company_id, cc.in_force.is_(True), cc.status == "valid",
+               cc.expires_at > now, cc.level >= int(label.level),
+               CertificationDepartment.department.is_not(None))
+        .correlate(UserAccount)
     )
     clause = and_(UserAccount.active.is_(True), exists(personal),
                   or_(UserAccount.company_id.is_(None), exists(company)))
     if handlers_of is not None and label.level >= Level.CRITICAL:
         table, oid = handlers_of
         clause = and_(clause, exists(select(HandlerEntry.user_id).where(
-            HandlerEntry.owner_table == table, HandlerEntry.owner_id == oid, HandlerEntry.user_id == UserAccount.id)))
+            HandlerEntry.owner_table == table, HandlerEntry.owner_id == oid, HandlerEntry.user_id == UserAccount.id
+        ).correlate(UserAccount)))
     return clause
 
 

@@ -36,6 +36,8 @@ fi
 
 rc=0
 "$PY" bench/web_bench.py "${args[@]}" || rc=$?
+# Register (issue 3): company list searches on a generated 3,000-company register, same PostgreSQL choice as above.
+"$PY" bench/registry_bench.py $(for i in "${!args[@]}"; do [ "${args[$i]}" = --pg-url ] && echo "--pg-url ${args[$((i+1))]}"; done) || rc=$?
 
 if [ -f bench/crypto_bench.py ]; then
   echo

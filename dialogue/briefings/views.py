@@ -205,10 +205,11 @@ def _fill_choices(form: BriefingForm | LabelForm) -> None:
         form.tech_fields.choices = [(k, str(v)) for k, v in TECH_FIELDS.items()]
         form.materials.choices = [(k, str(v)) for k, v in CRITICAL_MATERIALS.items()]
         name = Company.name_ja if ja else Company.name_en
-        form.release_companies.choices = list(db.session.execute(select(Company.id, name).order_by(Company.name_ja)).all())
+        form.release_companies.choices = [(i, n) for i, n in db.session.execute(
+            select(Company.id, name).order_by(Company.name_ja)).all()]
         gname = CompanyGroup.name_ja if ja else CompanyGroup.name_en
-        form.release_groups.choices = list(db.session.execute(
-            select(CompanyGroup.id, gname).order_by(CompanyGroup.name_ja)).all())
+        form.release_groups.choices = [(i, n) for i, n in db.session.execute(
+            select(CompanyGroup.id, gname).order_by(CompanyGroup.name_ja)).all()]
 
 
 def _accounts_by_email(emails: list[str]) -> tuple[list[str], list[str]]:

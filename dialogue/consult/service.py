@@ -11,9 +11,10 @@ import io
 import json
 import os
 import secrets
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any, BinaryIO
 
 from flask_babel import lazy_gettext as _l
@@ -147,7 +148,7 @@ def _store(session: Session, case: ConsultCase, message: ConsultMessage, prepare
 
 def _blur_file_times(stored: files.StoredFile) -> None:
     """The encrypted file's modification time says when it was uploaded: set it to midnight."""
-    midnight = clock.day_start_utc(clock.today()).timestamp()
+    midnight = clock.day_start_utc(clock.today()).replace(tzinfo=UTC).timestamp()
     try:
         os.utime(stored.path, (midnight, midnight))
     except OSError:
@@ -256,24 +257,28 @@ def open_with_receipt(session: Session, typed: str | None) -> Opened | None:
 
 
 def check_receipt_written(expected: str, typed_last_group: str | None) -> bool:
-    """The confirmation step: the last group the visitor copied must match."""
-    typed = "".join(c for c in (typed_last_group or "") if not c.isspace())
-    import unicodedata
-
-    typed = unicodedata.normalize("NFKC", typed)
+    """The confirmation step: the last group the visitor copied must match (full-width digits too)."""
+    typed = unicodedata.normalize("NFKC", "".join((typed_last_group or "").split()))
     return secrets.compare_digest(typed.encode(), receipt.grouped(expected)[-1].encode())
 
 
-def receipt_belongs_to(session: Session, typed: str | None, case_id: str) -> str | None:
-    """The canonical receipt if it is the one of `case_id` (the confirmation form sends it back)."""
+def open_pending(session: Session, typed: str | None, case_id: str | None) -> Opened | None:
+    """The just-submitted case, opened with the receipt the confirmation form sent back.
+
+    No Argon2 here: the visitor holds the pending case in their desk session
+    already, and the case key only unwraps with the right receipt."""
     canonical = receipt.normalise(typed)
-    if canonical is None:
+    if canonical is None or not case_id:
         return None
     pep = receipt.pepper(session)
-    found = session.execute(
-        select(ConsultCase.id).where(ConsultCase.lookup_id == receipt.lookup_id(pep, canonical))
-    ).scalar_one_or_none()
-    return canonical if found == case_id else None
+    row = session.execute(
+        select(ConsultCase.id, ConsultCase.submitter_key_wrapped)
+        .where(ConsultCase.lookup_id == receipt.lookup_id(pep, canonical), ConsultCase.id == case_id)
+    ).first()
+    if row is None:
+        return None
+    case_key = receipt.unwrap_case_key(pep, canonical, row.id, row.submitter_key_wrapped)
+    return Opened(row.id, case_key) if case_key else None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from clearance.auth.models import UserAccount
 from clearance.db import new_id, utcnow
 from clearance.permissions import STAFF_ROLES
 from dialogue.demo import data
+from dialogue.demo.meetings import seed_meetings
+from dialogue.demo.registry import seed_registry
 from dialogue.registry import corporate_number
 from dialogue.registry.models import (
     Association,
@@ -70,6 +72,8 @@ def seed(session: Session, config: Mapping[str, Any], accounts_file: Path, *, if
     n_assoc, n_memberships = _associations(session, rng, ids)
     n_groups, n_links = _groups(session, rng, ids)
     rows = _accounts(session, ids)
+    meetings = seed_meetings(session, rng)
+    register = seed_registry(session, ids)  # its own random generator: the data above is unchanged
 
     counts = {
         "associations": n_assoc,
@@ -78,6 +82,8 @@ def seed(session: Session, config: Mapping[str, Any], accounts_file: Path, *, if
         "groups": n_groups,
         "group_links": n_links,
         "accounts": len(rows),
+        **{f"meetings_{k}": v for k, v in meetings.items()},
+        **{f"register_{k}": v for k, v in register.items()},
     }
     audit.append(session, realm="system", kind=Kind.CHANGE, summary="Demo data loaded", data=counts)
 

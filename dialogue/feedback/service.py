@@ -354,3 +354,49 @@ def items_query(filters) -> Select:
     from dialogue.feedback.analysis import apply_filters
 
     return apply_filters(select(FeedbackItem), filters).order_by(FeedbackItem.received_at.desc(), FeedbackItem.ref)
+
+
+# ---- intake from the anonymous consultation desk ---------------------------------------------------------------
+
+#: the desk's case categories → the sub-topic they are filed under (the officer can reclassify)
+CONSULT_THEMES = {
+    "technology_transfer": "sme_technology",
+    "acquisition": "acquisition_defence",
+    "relocation_or_jv": "coercive_requests",
+    "patent_infringement": "patent_abroad",
+    "price_pass_through": "price_pass_through",
+    "supply_coercion": "threat_information",
+    "other": "anonymous_window",
+}
+
+
+def pending_consultations(session: Session) -> int:
+    from dialogue.consult.models import FeedbackCandidate
+
+    return session.execute(select(func.count()).select_from(FeedbackCandidate)
+                           .where(FeedbackCandidate.taken_over.is_(False))).scalar_one()
+
+
+def take_over_consultations(session: Session, *, actor: UserAccount | None) -> int:
+    """Turn the desk's anonymised passages into feedback items and delete the passages.
+
+    Only the passage's text, month and the coarse facts the desk officer chose to
+    share come over; not the candidate's id, not who exported it. Deleting the
+    candidate leaves no row on either side that could pair an item with a case.
+    """
+    from dialogue.consult.models import FeedbackCandidate
+
+    candidates = list(session.execute(select(FeedbackCandidate).where(FeedbackCandidate.taken_over.is_(False))
+                                      .with_for_update(skip_locked=True)).scalars())
+    n = 0
+    for c in candidates:
+        sub = SUBTOPICS[CONSULT_THEMES.get(c.theme, "anonymous_window")]
+        tier = int(c.tier) if c.tier and c.tier.isdigit() and 1 <= int(c.tier) <= 4 else None
+        intake_anonymous(
+            session, text=(c.text or "")[:MAX_TEXT] or "—", category=sub.category, subtopic=sub.code,
+            instrument=sub.instrument, sectors=[c.sector] if c.sector in SECTORS else [],
+            size_class=c.size_class if c.size_class in SIZE_CLASSES else None, tier=tier,
+            received_at=datetime.combine(c.month, datetime.min.time()), actor=actor)
+        session.delete(c)
+        n += 1
+    return n

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from clearance.db import db
 from clearance.permissions import Permission, requires
 from dialogue.feedback import analysis, service
-from dialogue.feedback.access import item_label, readable
+from dialogue.feedback.access import item_label, readable, readable_ids
 from dialogue.feedback.forms import (
     AnswerForm,
     ClassifyForm,
@@ -21,7 +21,7 @@ from dialogue.feedback.forms import (
     category_of,
 )
 from dialogue.feedback.models import FeedbackItem
-from dialogue.feedback.taxonomy import CATEGORIES, INSTRUMENTS, KINDS, SOURCES, STATUSES, SUBTOPICS
+from dialogue.feedback.taxonomy import CATEGORIES, INSTRUMENTS, KINDS, SOURCES, STATUS_ORDER, STATUSES, SUBTOPICS
 from dialogue.registry.models import Company
 from dialogue.registry.taxonomy import REGIONS, SECTORS, SIZE_CLASSES, TIERS
 
@@ -33,7 +33,7 @@ PER_PAGE = 50
 def _vocab() -> dict[str, object]:
     return {"categories": CATEGORIES, "subtopics": SUBTOPICS, "instruments": INSTRUMENTS, "sources": SOURCES,
             "statuses": STATUSES, "kinds": KINDS, "sectors": SECTORS, "regions": REGIONS, "sizes": SIZE_CLASSES,
-            "tiers": TIERS}
+            "tiers": TIERS, "status_order": STATUS_ORDER}
 
 
 def _apply_form_errors(form, errors: dict[str, str]) -> None:
@@ -54,26 +54,66 @@ def items() -> str:
     filters = analysis.parse_filters(request.args)
     page = db.paginate(service.items_query(filters), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
     companies = _company_names([i.company_id for i in page.items])
+    labelled = _with_compartments([i.id for i in page.items if i.level == 0])
+    may = readable_ids(db.session, current_user, [i.id for i in page.items if i.level > 0])
     return render_template("feedback/items.html", page=page, filters=filters, args=filters.args(),
-                           readable=lambda i: readable(current_user, i), companies=companies, **_vocab())
+                           readable=lambda i: i.level == 0 and i.id not in labelled or i.id in may,
+                           companies=companies, pending=service.pending_consultations(db.session), **_vocab())
+
+
+@bp.post("/feedback/intake")
+@requires(Permission.FEEDBACK_WRITE)
+def intake() -> Response:
+    """Take in the anonymised passages the consultation desk has handed over."""
+    from clearance.auth.forms import EmptyForm
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    n = service.take_over_consultations(db.session, actor=current_user)
+    db.session.commit()
+    flash(_("%(n)d anonymised consultation passage(s) taken in as feedback.", n=n), "success")
+    return redirect(url_for("feedback.items", source="anonymous"))
 
 
 @bp.get("/feedback/analysis")
 @requires(Permission.FEEDBACK_READ)
 def analysis_page() -> str:
-    from dialogue.reports import charts
+    from dialogue.reports.charts import heat_class
 
     filters = analysis.parse_filters(request.args)
     dims = {d: analysis.crosstab(db.session, filters, d) for d in ("sector", "region", "size")}
-    series = analysis.over_time(db.session, filters)
-    top = analysis.top_subtopics(db.session, filters, limit=10)
-    backlog = analysis.backlog(db.session, filters)
-    total = analysis.count(db.session, filters)
     return render_template(
-        "feedback/analysis.html", filters=filters, args=filters.args(), dims=dims, series=series, top=top,
-        backlog=backlog, total=total, drill=analysis.drill_args, timeline_svg=charts.feedback_timeline(series),
-        category_svg=charts.category_bars(dims["sector"].row_totals), **_vocab(),
+        "feedback/analysis.html", filters=filters, args=filters.args(), dims=dims,
+        series=analysis.over_time(db.session, filters), top=analysis.top_subtopics(db.session, filters, limit=10),
+        backlog=analysis.backlog(db.session, filters), total=analysis.count(db.session, filters),
+        drill=analysis.drill_args, heat=heat_class, **_vocab(),
     )
+
+
+@bp.get("/feedback/charts/<name>.svg")
+@requires(Permission.FEEDBACK_READ)
+def chart(name: str) -> Response:
+    """The analysis charts as SVG images, for the same filters as the page."""
+    from dialogue.home.charts import SVG_CSP
+    from dialogue.reports import charts
+
+    filters = analysis.parse_filters(request.args)
+    if name == "categories":
+        svg = charts.category_bars(_("Feedback by 3P category"), analysis.crosstab(db.session, filters, "size").row_totals)
+    elif name == "timeline":
+        series = analysis.over_time(db.session, filters)
+        svg = charts.timeline(_("Feedback per month by 3P category"), series.months, series.by_category)
+    elif name == "subtopics":
+        top = analysis.top_subtopics(db.session, filters, limit=10)
+        svg = charts.ranked(_("Most frequent sub-topics"), [_short(str(SUBTOPICS[t.code].label)) for t in top],
+                            [t.count for t in top], _("Items"))
+    else:
+        abort(404)
+    return Response(svg, mimetype="image/svg+xml", headers={"Content-Security-Policy": SVG_CSP})
+
+
+def _short(text: str, n: int = 34) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 @bp.get("/feedback/<item_id>")
@@ -218,6 +258,18 @@ def _officer_item(item_id: str) -> FeedbackItem:
     if entry is None:
         abort(404)
     return entry
+
+
+def _with_compartments(ids: list[str]) -> set[str]:
+    """Level-0 items that still carry compartments (they are not public either)."""
+    from sqlalchemy import select
+
+    from clearance.labels import LabelCompartment
+
+    if not ids:
+        return set()
+    return set(db.session.execute(select(LabelCompartment.owner_id).where(
+        LabelCompartment.owner_table == "feedback_item", LabelCompartment.owner_id.in_(ids))).scalars())
 
 
 def _company_names(ids) -> dict[str, Company]:

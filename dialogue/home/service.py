@@ -214,6 +214,3 @@ def portal_summary(session: Session, company_id: str) -> PortalSummary:
         select(func.count(distinct(GroupMember.group_id))).where(GroupMember.company_id == company_id)
     ).scalar_one()
     return PortalSummary(company, colleagues, list(associations), groups)
-
-
-

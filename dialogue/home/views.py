@@ -1,15 +1,15 @@
-"""The landing pages after sign-in."""
+"""The landing pages after sign-in, and the overview's charts (SVG images)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
-from clearance.db import db
+from clearance.db import db, utcnow
 from clearance.permissions import Permission, requires
-from dialogue.home import service
-from dialogue.registry.taxonomy import REGIONS, SIZE_CLASSES
+from dialogue.home import charts, service
+from dialogue.registry.taxonomy import REGIONS, SECTORS, SIZE_CLASSES, TIERS
 
 bp = Blueprint("home", __name__)
 
@@ -25,7 +25,32 @@ def index() -> Response:
 @bp.get("/officer")
 @requires(Permission.STAFF_HOME)
 def staff() -> str:
-    return render_template("home/staff.html", o=service.overview(db.session), regions=REGIONS, sizes=SIZE_CLASSES)
+    return render_template("home/staff.html", o=service.overview(db.session, utcnow()), regions=REGIONS,
+                           sizes=SIZE_CLASSES, sectors=SECTORS, tiers=TIERS)
+
+
+@bp.get("/officer/charts/<name>.svg")
+@requires(Permission.STAFF_HOME)
+def chart(name: str) -> Response:
+    now = utcnow()
+    since = now - service.WINDOW
+    if name == "regions":
+        rows = service.reach_by_region(db.session, since)
+        svg = charts.reach_by_region(_("Companies by region"), [str(REGIONS[c]) for c, _n, _r in rows],
+                                     [n for _c, n, _r in rows], [r for _c, _n, r in rows],
+                                     (_("In the register"), _("Reached in the last 12 months")))
+    elif name == "sizes":
+        rows = service.reach_by_size(db.session, since)
+        svg = charts.share_by_size(_("Share reached in the last 12 months, by size"),
+                                   [str(SIZE_CLASSES[c]) for c, _n, _r in rows],
+                                   [r / n if n else 0.0 for _c, n, r in rows], _("Reached"))
+    elif name == "months":
+        months = service.dialogues_by_month(db.session, now)
+        svg = charts.per_month(_("Dialogues held per month"), [m[2:] for m, _n in months], [n for _m, n in months],
+                               _("Dialogues held"))
+    else:
+        abort(404)
+    return Response(svg, mimetype="image/svg+xml", headers={"Content-Security-Policy": charts.SVG_CSP})
 
 
 @bp.get("/portal")

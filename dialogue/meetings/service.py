@@ -1004,3 +1004,41 @@ def topics_of(session: Session, dialogue_id: str, company_id: str | None = None)
     if company_id is not None:
         q = q.where(AdvanceTopic.company_id == company_id)
     return [tuple(r) for r in session.execute(q).all()]
+
+
+@dataclass
+class Page:
+    """One page of rows (tuples), shaped like Flask-SQLAlchemy's Pagination for the pager macro
+    (whose paginate() keeps only the first column of a multi-column select)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def paginate(session: Session, query, page: int, per_page: int) -> Page:
+    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page([tuple(r) for r in rows], page, per_page, total)

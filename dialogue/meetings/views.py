@@ -39,7 +39,29 @@ def time_helpers() -> dict:
     def when(utc, tz):
         return times.show(utc, tz, viewer(), str(get_locale()))
 
-    return {"when": when, "viewer_zone": viewer, "dialogue_labels": labels, "region_labels": REGIONS}
+    return {"when": when, "viewer_zone": viewer, "dialogue_labels": _LAZY_LABELS, "region_labels": REGIONS}
+
+
+class _Labels:
+    """The label tables with each lazy string translated once per request (a list page shows
+    a hundred badges; each lazy string would otherwise look its catalog up again)."""
+
+    def __init__(self) -> None:
+        for name in ("FORMAT_LABELS", "STATUS_LABELS", "TRANSITION_LABELS", "REPLY_LABELS", "LEVEL_LABELS",
+                     "EXCLUSION_LABELS", "TOPIC_LABELS"):
+            setattr(self, name, {k: str(v) for k, v in getattr(labels, name).items()})
+
+
+class _LazyLabels:
+    """Every page's context gets this; only pages that read a label pay for translating them."""
+
+    def __getattr__(self, name: str) -> dict:
+        if "dialogue_labels" not in g:
+            g.dialogue_labels = _Labels()
+        return getattr(g.dialogue_labels, name)
+
+
+_LAZY_LABELS = _LazyLabels()
 
 
 def _name(row, locale: str) -> str:
@@ -76,8 +98,9 @@ def index() -> str:
             period=form.period.data if form.period.data in ("upcoming", "past", "all") else "upcoming",
             mine=bool(form.mine.data), series_id=request.args.get("series", ""),
         )
-    page = db.paginate(service.list_query(f, current_user.id, utcnow()), per_page=PER_PAGE, error_out=False,
-                       max_per_page=PER_PAGE)
+    number = request.args.get("page", "1")
+    page = service.paginate(db.session, service.list_query(f, current_user.id, utcnow()),
+                            int(number) if number.isdigit() and len(number) < 7 else 1, PER_PAGE)
     counts = service.reply_counts(db.session, [row[0].id for row in page.items])
     return render_template("meetings/list.html", form=form, page=page, counts=counts, f=f)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from dialogue.minutes.document import (
@@ -31,7 +31,6 @@ class EditorForm(FlaskForm):
     """CSRF and the revision the edit started from; the rows are parsed by parse_editor()."""
 
     base_revision = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
-    note = HiddenField()
 
 
 def _rows(form: MultiDict, prefix: str) -> list[dict[str, str | list[str]]]:

@@ -206,7 +206,8 @@ def create(session: Session, dialogue, *, actor: UserAccount) -> Minutes:
 
 def cited_labels(session: Session, actor: UserAccount, ids: Iterable[str]) -> dict[str, Label]:
     """Labels of the cited briefings the actor may read. Others are simply absent (never confirmed)."""
-    from dialogue.briefings.models import LABELLED as BRIEFING, Briefing
+    from dialogue.briefings.models import LABELLED as BRIEFING
+    from dialogue.briefings.models import Briefing
 
     wanted = sorted(set(ids))
     if not wanted:

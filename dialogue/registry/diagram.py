@@ -20,7 +20,7 @@ from dialogue.registry.taxonomy import PREFECTURES, TIERS
 MARGIN = 16
 HEAD_H = 34
 BOX_W = 216
-BOX_H = 64
+BOX_H = 70
 COL_GAP = 96
 ROW_GAP = 18
 PAD = 9

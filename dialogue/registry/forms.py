@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import EmailField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from dialogue.registry.service import corporate_number_problem
@@ -112,10 +112,6 @@ class MemberForm(FlaskForm):
                                    render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"})
     tier = SelectField(_l("Tier"), choices=[("", "—"), *[(str(k), v) for k, v in TIERS.items()]],
                        validators=[Optional()])
-
-
-class TierForm(FlaskForm):
-    tier = IntegerField(_l("Tier"), validators=[InputRequired(_REQ), NumberRange(1, 4)])
 
 
 class LinkForm(FlaskForm):

@@ -400,8 +400,9 @@ def _set_association_sectors(session: Session, association: Association, sectors
 
 def create_association(session: Session, actor: UserAccount | None, data: AssociationData) -> Association:
     _check_association(session, data, association_id=None)
-    assoc = Association(id=new_id(), name_ja=data.name_ja.strip(), name_en=data.name_en.strip(),
-                        sector=data.sectors[0])
+    # A new association's main sector is the first of its sectors in taxonomy order.
+    main = min(data.sectors, key=list(SECTORS).index)
+    assoc = Association(id=new_id(), name_ja=data.name_ja.strip(), name_en=data.name_en.strip(), sector=main)
     session.add(assoc)
     session.flush()
     _set_association_sectors(session, assoc, data.sectors)
@@ -414,7 +415,7 @@ def update_association(session: Session, actor: UserAccount | None, assoc: Assoc
     before = {"name_ja": assoc.name_ja, "name_en": assoc.name_en,
               "sectors": association_sectors(session, [assoc.id]).get(assoc.id, [])}
     # The main sector (used for grouping elsewhere) stays put while it is still one of the sectors.
-    main = assoc.sector if assoc.sector in data.sectors else data.sectors[0]
+    main = assoc.sector if assoc.sector in data.sectors else min(data.sectors, key=list(SECTORS).index)
     assoc.name_ja, assoc.name_en, assoc.sector = data.name_ja.strip(), data.name_en.strip(), main
     session.flush()
     _set_association_sectors(session, assoc, data.sectors)

@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from clearance.audit import Kind
 from clearance.auth.forms import EmptyForm
 from clearance.auth.models import UserAccount
 from clearance.db import db
@@ -100,9 +101,9 @@ def index() -> Response:
 def _company_filters(form: CompanyFilterForm) -> CompanyFilters:
     form.association.choices = [("", _("All associations")), *_id_names(Association)]
     form.group.choices = [("", _("All groups")), *_id_names(CompanyGroup)]
-    if not form.validate():
-        return CompanyFilters()
-    return CompanyFilters(**{k: (getattr(form, k).data or "").strip()[:100] for k in CompanyFilters.__dataclass_fields__})
+    # Every field is a plain string; an over-long search is cut rather than silently ignored.
+    return CompanyFilters(**{k: str(getattr(form, k).data or "").strip()[:100]
+                             for k in CompanyFilters.__dataclass_fields__})
 
 
 def _id_names(model) -> list[tuple[str, str]]:
@@ -132,7 +133,7 @@ def companies_export(fmt: str) -> Response:
 
 def _download(what: str, fmt: str, header: list[str], rows: list[list[Any]], filters: dict[str, str]) -> Response:
     service.record(db.session, current_user, "Register exported",
-                   {"list": what, "format": fmt, "rows": len(rows), "filters": filters})
+                   {"list": what, "format": fmt, "rows": len(rows), "filters": filters}, kind=Kind.INFO)
     db.session.commit()
     title = {"companies": _("Companies"), "associations": _("Industry associations"),
              "groups": _("Company groups")}[what]
@@ -393,7 +394,7 @@ def import_discard(batch_id: str) -> Response:
 @requires(Permission.REGISTER_READ)
 def associations():
     form = AssociationFilterForm(request.args)
-    q, sector = (form.q.data or "", form.sector.data or "") if form.validate() else ("", "")
+    q, sector = (form.q.data or "")[:100], form.sector.data or ""
     page = db.paginate(service.association_query(q, sector, locale=_locale()), per_page=PER_PAGE, error_out=False)
     ids = [a.id for a in page.items]
     return _render("registry/associations.html", filter_form=form, page=page, args=_page_args(),
@@ -405,7 +406,7 @@ def associations():
 @requires(Permission.REGISTER_READ)
 def associations_export(fmt: str) -> Response:
     form = AssociationFilterForm(request.args)
-    q, sector = (form.q.data or "", form.sector.data or "") if form.validate() else ("", "")
+    q, sector = (form.q.data or "")[:100], form.sector.data or ""
     header, rows = association_table(db.session, service.association_query(q, sector, locale=_locale()), _locale())
     return _download("associations", fmt, header, rows, {k: v for k, v in {"q": q, "sector": sector}.items() if v})
 
@@ -522,9 +523,7 @@ def association_member_remove(association_id: str, company_id: str) -> Response:
 
 
 def _group_filter_values(form: GroupFilterForm) -> tuple[str, str, str]:
-    if not form.validate():
-        return "", "", ""
-    return form.q.data or "", form.kind.data or "", form.sector.data or ""
+    return (form.q.data or "")[:100], form.kind.data or "", form.sector.data or ""
 
 
 @bp.get("/groups")

@@ -4,7 +4,7 @@
                      label=label, reader=Reader(user.display_name, user.id, utcnow()), title=briefing.title)
 
 Every PDF carries its classification banner at the top and bottom of every
-page (CSS @page margin boxes) and "page x / y". Classified output (anything
+page (running elements in the CSS @page margin boxes) and "page x / y". Classified output (anything
 but a public label) also carries the reader's name, account id and the time
 as a watermark on every page and in the footer; rendering classified output
 without a reader is refused.
@@ -49,8 +49,6 @@ FONT_FILES = {
                                    "/usr/share/fonts/truetype/fonts-japanese-mincho.ttf"]),
 }
 DISPLAY_ZONE = ZoneInfo("Asia/Tokyo")
-#: banner colour per level: public green, official-sensitive amber, critical red (as on screen)
-BANNER_COLOURS = {0: "#1f6f43", 1: "#8a5a00", 2: "#a4262c"}
 
 
 class PdfError(RuntimeError):
@@ -140,19 +138,6 @@ def banner_text(label: Label) -> str:
     return ja if ja == en else f"{ja} / {en}"
 
 
-def page_css(label: Label, reader: Reader | None) -> str:
-    """The per-document part of the page style: banner text and reader stamp (never user HTML)."""
-    banner = css_string(banner_text(label))
-    colour = BANNER_COLOURS[int(label.level)]
-    rules = [
-        f"@page {{ @top-center {{ content: {banner}; color: {colour}; }} "
-        f"@bottom-center {{ content: {banner}; color: {colour}; }} }}",
-    ]
-    if reader is not None:
-        rules.append(f"@page {{ @bottom-left {{ content: {css_string(reader.stamp())}; }} }}")
-    return "\n".join(rules)
-
-
 def render_pdf(template: str, context: dict[str, Any], *, label: Label, reader: Reader | None,
                title: str = "", on_stage: Callable[[str, int], None] | None = None) -> bytes:
     """Render `template` (extending pdf/base.html) with `context` to PDF bytes.
@@ -162,7 +147,7 @@ def render_pdf(template: str, context: dict[str, Any], *, label: Label, reader: 
     reader for the watermark. `on_stage(stage, pages)` is told when layout
     starts ("layout", 0) and when writing starts ("write", number of pages),
     so a background job can show its progress."""
-    from weasyprint import CSS, HTML
+    from weasyprint import HTML
 
     if not label.is_public and reader is None:
         raise PdfError("classified output needs the reader's name, account id and time for its watermark")
@@ -176,12 +161,10 @@ def render_pdf(template: str, context: dict[str, Any], *, label: Label, reader: 
         pdf_title=title,
         pdf_static=lambda path: BASE_URL + "static/" + path,
     )
-    fetcher = _fetcher_class()()
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-    extra = CSS(string=page_css(label, reader), base_url=BASE_URL, url_fetcher=fetcher)
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher_class()())
     if on_stage is not None:
         on_stage("layout", 0)
-    rendered = document.render(stylesheets=[extra])
+    rendered = document.render()
     if on_stage is not None:
         on_stage("write", len(rendered.pages))
     pdf = rendered.write_pdf()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,18 @@ from clearance.db import db, new_id, utcnow
 #: Per-model row makers, for models the generic maker cannot build (check
 #: constraints that need related values, etc.): tablename -> fn(session) -> obj.
 ROW_MAKERS: dict[str, Any] = {}
+
+
+def _stored_file(session: Session) -> Any:
+    import io
+
+    from clearance import files
+
+    return files.save_upload(session, io.BytesIO(b"%PDF-1.7\n"), filename="canary.pdf", owner_table="t",
+                             owner_id="canary")
+
+
+ROW_MAKERS["stored_file"] = _stored_file
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,18 @@ def _existing_id(session: Session, column: Any) -> Any:
     return session.execute(select(column).limit(1)).scalar()
 
 
+def _enumerated_values(table: Any) -> dict[str, str]:
+    """First allowed literal of columns restricted by a CHECK (col IN ('a', 'b'))."""
+    out: dict[str, str] = {}
+    for constraint in table.constraints:
+        sqltext = str(getattr(constraint, "sqltext", ""))
+        for column, values in re.findall(r"(\w+) IN \(([^)]*)\)", sqltext):
+            literal = re.search(r"'([^']*)'", values)
+            if literal and column not in out:
+                out[column] = literal.group(1)
+    return out
+
+
 def _fk_value(session: Session, column: Any, depth: int) -> Any:
     target = next(iter(column.foreign_keys)).column
     value = _existing_id(session, target)
@@ -98,6 +123,7 @@ def make_row(session: Session, cls: type, depth: int = 0) -> Any:
     if depth > 6:
         raise RuntimeError(f"foreign keys too deep while generating a {cls.__name__}")
     mapper = inspect(cls)
+    allowed = _enumerated_values(cls.__table__)
     base: dict[str, Any] = {}
     optional_fks = []
     for column in cls.__table__.columns:
@@ -111,7 +137,12 @@ def make_row(session: Session, cls: type, depth: int = 0) -> Any:
             continue
         if column.nullable or column.default is not None or column.server_default is not None:
             continue
-        base[prop.key] = _fk_value(session, column, depth) if column.foreign_keys else _value_for(column)
+        if column.foreign_keys:
+            base[prop.key] = _fk_value(session, column, depth)
+        elif column.name in allowed:
+            base[prop.key] = allowed[column.name]
+        else:
+            base[prop.key] = _value_for(column)
     variants: list[dict[str, Any]] = [{}]
     variants += [{key: column} for key, column in optional_fks]
     if len(optional_fks) > 1:
@@ -141,31 +172,83 @@ def _class_for_table(name: str) -> type:
     raise RuntimeError(f"no model for table {name}")
 
 
+def _try(session: Session, obj: Any, values: dict[str, Any]) -> bool:
+    """Set attributes on obj and flush inside a savepoint; undo and return False if the database refuses."""
+    before = {k: getattr(obj, k) for k in values if k in inspect(type(obj)).attrs}
+    try:
+        with session.begin_nested():
+            for key, value in values.items():
+                setattr(obj, key, value)
+            session.flush()
+        return True
+    except Exception:  # a constraint: put the attributes back and try another way
+        for key, value in before.items():
+            set_committed = inspect(type(obj)).attrs[key]
+            if set_committed is not None:
+                try:
+                    setattr(obj, key, value)
+                except Exception:  # noqa: S110 - a refused value may not be restorable through the descriptor
+                    pass
+        return False
+
+
+def _variants(cls: type) -> list[dict[str, Any]]:
+    """No change, then each allowed value of each enumerated column (status = 'answered'…)."""
+    mapper = inspect(cls)
+    out: list[dict[str, Any]] = [{}]
+    for constraint in cls.__table__.constraints:
+        sqltext = str(getattr(constraint, "sqltext", ""))
+        for column, values in re.findall(r"(\w+) IN \(([^)]*)\)", sqltext):
+            if column in cls.__table__.columns:
+                key = mapper.get_property_by_column(cls.__table__.columns[column]).key
+                out += [{key: v} for v in re.findall(r"'([^']*)'", values)]
+    return out
+
+
 def fill_registry(session: Session, marker: str) -> list[Sealed]:
-    """Put `marker` into every registered EncryptedField of one row per model; commit."""
+    """Put `marker` into every registered EncryptedField (one row per model where
+    possible, another row or a generated one where a constraint refuses); commit."""
     sealed: list[Sealed] = []
     by_model: dict[type, list[tuple[str, EncryptedField]]] = {}
+    tables = _tables(session)
     for (cls, name), f in REGISTRY.items():
         if inspect(cls, raiseerr=False) is None or getattr(cls, "__table__", None) is None:
             continue
-        if cls.__table__.name not in _tables(session):
+        if cls.__table__.name not in tables:
             continue  # a test-only model of another suite
         by_model.setdefault(cls, []).append((name, f))
-    for cls, fields in by_model.items():
-        obj = session.execute(select(cls).limit(1)).scalar()
-        if obj is None:
-            try:
-                obj = make_row(session, cls)
-            except Exception as exc:
-                raise AssertionError(
-                    f"cannot put a canary into {cls.__name__}: no demo row and none could be generated ({exc}). "
-                    f"Seed one in the demo data or add a maker to tests/crypto/population.py ROW_MAKERS."
-                ) from exc
-        for name, f in fields:
-            text = f"{marker} {cls.__tablename__}.{name} 機密"
-            value: str | bytes = text.encode() if f.binary else text
-            setattr(obj, name, value)
-            sealed.append(Sealed(cls, name, str(obj.id), value))
+    missing: list[str] = []
+    with session.no_autoflush:
+        for cls, fields in by_model.items():
+            rows = list(session.execute(select(cls).limit(20)).scalars())
+            generated = False
+            for name, f in fields:
+                text = f"{marker} {cls.__tablename__}.{name} 機密"
+                value: str | bytes = text.encode() if f.binary else text
+                placed = None
+                while placed is None:
+                    placed = next(
+                        (obj for obj in rows for extra in _variants(cls) if _try(session, obj, {**extra, name: value})),
+                        None,
+                    )
+                    if placed is not None or generated:
+                        break
+                    generated = True  # existing rows would not take it: generate one and try again
+                    try:
+                        rows.append(make_row(session, cls))
+                    except Exception as exc:  # reported below
+                        missing.append(f"{cls.__name__} ({str(exc).splitlines()[0][:200]})")
+                        break
+                if placed is None:
+                    missing.append(f"{cls.__name__}.{name}")
+                else:
+                    sealed.append(Sealed(cls, name, str(placed.id), value))
+    if missing:
+        session.rollback()
+        raise AssertionError(
+            f"cannot put a canary into {', '.join(missing)}: no suitable demo row and none could be generated. "
+            "Seed one in the demo data or add a maker to tests/crypto/population.py ROW_MAKERS."
+        )
     session.commit()
     return sealed
 

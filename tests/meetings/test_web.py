@@ -257,3 +257,20 @@ def test_notifications_list_and_mark_read(app, world):
 
     with app.app_context():
         assert unread_count(db.session, world.b_member.id) == 0
+
+
+def test_dialogue_list_filters_and_pages(app, world):
+    for n in range(3):
+        plan(app, world.officer.id, counterpart=world.chain, start=soon(days=5 + n), title=f"定例{n}")
+    plan(app, world.officer2.id, counterpart=world.association, fmt="association", start=soon(days=9),
+         title="工業会対話", host_ids=[world.officer2.id])
+    c = _client(app, world.officer)
+    html = c.get("/dialogues").get_data(as_text=True)
+    assert all(t in html for t in ("定例0", "定例2", "工業会対話", "試験サプライチェーン"))
+    assert "工業会対話" not in c.get("/dialogues?mine=y").get_data(as_text=True)
+    assert "定例1" not in c.get("/dialogues?format=association").get_data(as_text=True)
+    found = c.get("/dialogues?q=工業会").get_data(as_text=True)
+    assert "工業会対話" in found and "定例0" not in found
+    for bad in ("?page=999999999999", "?page=-1", "?period=zzz&status=zzz", "?q=" + "%" * 300):
+        assert c.get("/dialogues" + bad).status_code == 200
+    assert "定例0" in c.get("/dialogues/upcoming").get_data(as_text=True)

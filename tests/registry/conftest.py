@@ -100,3 +100,18 @@ def in_japanese(app, text) -> str:
 
     with app.test_request_context(), force_locale("ja"):
         return str(text)
+
+
+@pytest.fixture
+def add_company_for():
+    """add_company_for(app, name_ja) -> id, for tests that build their own app (mail_app)."""
+
+    def make(app, name_ja: str) -> str:
+        with app.test_request_context():
+            c = service.create_company(db.session, None, service.CompanyData(
+                corporate_number=new_number(), name_ja=name_ja, name_en=name_ja + " (en)", size_class="small",
+                prefecture="13", sectors=("chemicals",)))
+            db.session.commit()
+            return c.id
+
+    return make

@@ -1,0 +1,89 @@
+"""Minutes as PDF, through the one rendering path (dialogue.reports.pdf.render_pdf).
+
+The full version contains what this reader may read, labelled with the join of
+exactly that (so a reader cleared for less gets a lower-labelled copy, never a
+copy with holes under a higher banner); the reader's watermark is on every page
+whenever that label is above public. The public summary is public by
+construction (dialogue.minutes.summary) and carries no watermark.
+"""
+
+from __future__ import annotations
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from clearance.db import utcnow
+from clearance.labels import PUBLIC, join
+from dialogue.meetings import times
+from dialogue.meetings.labels import FORMAT_LABELS
+from dialogue.meetings.models import Dialogue
+from dialogue.minutes import access, service
+from dialogue.minutes import summary as summary_mod
+from dialogue.minutes.render import TooLarge, to_html
+from dialogue.reports.pdf import Reader, render_pdf
+
+#: a table of contents from this many sections up
+TOC_FROM = 6
+
+
+def _filename(dialogue: Dialogue, suffix: str) -> str:
+    day = times.to_local(dialogue.starts_at, dialogue.time_zone).strftime("%Y%m%d")
+    return f"{day}_{suffix}.pdf"
+
+
+def full(session: Session, minutes, user, locale: str, *, route: str = "pdf", on_stage=None) -> tuple[bytes, str]:
+    from dialogue.meetings.service import counterpart_of
+
+    doc, rev = service.current(session, minutes)
+    outcome = access.decide_sections(session, user, minutes, doc)
+    access.record_reading(session, user, minutes, doc, outcome, route)
+    shown_addenda, withheld_addenda = access.readable_addenda(session, user, service.addenda(session, minutes))
+    label = join(outcome.label(doc), *(service.addendum_label(session, a) for a in shown_addenda))
+    dialogue = session.get(Dialogue, minutes.dialogue_id)
+    html = {}
+    for s in outcome.shown(doc):
+        try:
+            html[s.key] = to_html(s.body)
+        except TooLarge:
+            html[s.key] = s.body
+    with force_locale(locale):
+        c = counterpart_of(session, dialogue)
+        local = times.to_local(dialogue.starts_at, dialogue.time_zone)
+        context = {
+            "m": minutes, "d": dialogue, "doc": doc, "rev": rev, "outcome": outcome, "html": html,
+            "sections": outcome.shown(doc), "withheld": len(outcome.denied),
+            "decisions_readable": (doc.decisions() is None or doc.decisions().key in outcome.readable),
+            "counterpart": (c.name_ja if locale == "ja" else c.name_en) if c is not None else "",
+            "format_label": str(FORMAT_LABELS.get(dialogue.format, "")),
+            "held": f"{times.fmt(local, locale)} ({times.offset_label(local)}, {dialogue.time_zone})",
+            "addenda": [(a, service.addendum_label(session, a), to_html(a.body, 20_000)) for a in shown_addenda],
+            "withheld_addenda": withheld_addenda, "toc": len(outcome.shown(doc)) >= TOC_FROM,
+            "status_label": str(service_status(minutes.status)),
+            "subtopic_label": _subtopic_label,
+        }
+        pdf = render_pdf("reports/pdf_minutes.html", context, label=label,
+                         reader=Reader(user.display_name, user.id, utcnow()),
+                         title=_("Minutes: %(title)s", title=dialogue.title), on_stage=on_stage)
+    return pdf, _filename(dialogue, "minutes" if locale != "ja" else "議事録")
+
+
+def summary(session: Session, minutes, locale: str) -> tuple[bytes, str]:
+    s = summary_mod.build(session, minutes, locale)
+    dialogue = session.get(Dialogue, minutes.dialogue_id)
+    with force_locale(locale):
+        pdf = render_pdf("reports/pdf_summary.html", {"s": s, "m": minutes}, label=PUBLIC, reader=None,
+                         title=_("Summary of proceedings: %(title)s", title=s.title))
+    return pdf, _filename(dialogue, "summary" if locale != "ja" else "議事要旨")
+
+
+def service_status(status: str):
+    from dialogue.minutes.models import STATUS_LABELS
+
+    return STATUS_LABELS[status]
+
+
+def _subtopic_label(code: str) -> str:
+    from dialogue.feedback.taxonomy import subtopic_label
+
+    return subtopic_label(code)

@@ -1,0 +1,1 @@
+from tests.feedback.world import world  # noqa: F401 - the shared fixture
