@@ -29,7 +29,7 @@ from clearance.auth.models import UserAccount
 from clearance.auth.sessions import DatabaseStore, RedisStore, ServerSessionInterface
 from clearance.config import ROOT, load_config
 from clearance.db import db
-from clearance.i18n import select_locale
+from clearance.i18n import install_wtforms_catalog_cache, select_locale
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -58,6 +58,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    install_wtforms_catalog_cache()
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side and rotated at sign-in

@@ -81,7 +81,8 @@ def level_of(value: int | str | Level) -> Level:
     except (TypeError, ValueError):
         raise InvalidLabel(f"unknown level {value!r}") from None
     if number == SPECIALLY_DESIGNATED_SECRET:
-        raise NotHostedHere(str(NotHostedHere.EXPLANATION))
+        # Plain text here (this also runs outside requests); forms show the translated EXPLANATION.
+        raise NotHostedHere("特定秘密 (Specially Designated Secrets) are not handled in Taiwa")
     try:
         return Level(number)
     except ValueError:

@@ -350,18 +350,22 @@ def _audit(session: Session, actor: UserAccount | None, summary: str, data: dict
 
 
 def _notify_approvers(session: Session, requester: UserAccount, what: str) -> None:
-    """Tell the other security officers that a level-2 grant waits for a second signature."""
-    from flask_babel import gettext as _
+    """Tell the other security officers that a level-2 grant waits for a second signature.
 
+    Bilingual fixed text (like the reminders): this also runs outside a request, where no locale exists."""
     others = session.execute(
         select(UserAccount.email).where(UserAccount.role == Role.SECURITY_OFFICER.value, UserAccount.active,
                                         UserAccount.id != requester.id)
     ).scalars().all()
+    body = (
+        f"{requester.display_name} が「{what}」について重要経済安保情報(レベル2)の記録を登録しました。"
+        "別の保全担当官が承認するまで効力を生じません。保全担当のページで確認してください。\n\n"
+        f"{requester.display_name} has recorded a level-2 (Critical Economic Security Information) grant for "
+        f"{what}. It takes effect only once a second security officer approves it on the clearance page.\n"
+    )
     for email in others:
-        outbox.enqueue(session, to=email, subject=_("Taiwa: a level-2 grant needs your approval"),
-                       body=_("%(who)s has recorded %(what)s at level 2 (Critical Economic Security Information). "
-                              "It takes effect only once a second security officer approves it on the "
-                              "clearance page.", who=requester.display_name, what=what))
+        outbox.enqueue(session, to=email, subject="Taiwa: 承認待ちのレベル2記録 / a level-2 grant needs your approval",
+                       body=body)
 
 
 def record_clearance(

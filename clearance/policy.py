@@ -435,7 +435,7 @@ def users_who_may_read(label: Label, now: datetime, *, handlers_of: tuple[str, s
         .join(CertificationDepartment, CertificationDepartment.certification_id == cc.id)
         .where(cc.company_id == UserAccount.company_id, cc.in_force.is_(True), cc.status == "valid",
                cc.expires_at > now, cc.level >= int(label.level),
-               CertificationDepartment.department.is_not(None))
+               CertificationDepartment.department == UserAccount.department)
         .correlate(UserAccount)
     )
     clause = and_(UserAccount.active.is_(True), exists(personal),

@@ -36,8 +36,11 @@ fi
 
 rc=0
 "$PY" bench/web_bench.py "${args[@]}" || rc=$?
+"$PY" bench/meetings_bench.py "${args[@]}" || rc=$?
 # Register (issue 3): company list searches on a generated 3,000-company register, same PostgreSQL choice as above.
 "$PY" bench/registry_bench.py $(for i in "${!args[@]}"; do [ "${args[$i]}" = --pg-url ] && echo "--pg-url ${args[$((i+1))]}"; done) || rc=$?
+# Consultation desk (issue 6): submissions end to end with Argon2id, then 20 concurrent submitters for 60 s.
+"$PY" bench/consult_bench.py --duration 60 || rc=$?
 
 if [ -f bench/crypto_bench.py ]; then
   echo

@@ -111,7 +111,8 @@ def test_accounts_file_is_private_and_covers_every_role(seeded):
         assert ".example." in r["email"] and r["description"]
     assert rows[0]["email"] == "officer@meti.example.go.jp" and "Demo officer" in rows[0]["description"]
     # nothing left behind from the atomic write
-    assert [p.name for p in seeded.demo_accounts_path.parent.iterdir()] == ["demo-accounts.json"]
+    assert sorted(p.name for p in seeded.demo_accounts_path.parent.iterdir()) == ["demo-accounts.json",
+                                                                                 "demo-receipts.json"]
 
 
 def test_every_demo_password_signs_in_and_passes_the_policy(seeded):

@@ -150,6 +150,24 @@ def _image_findings(img) -> set[str]:
     return found
 
 
+def _exif_findings(raw: bytes) -> set[str]:
+    """What an EXIF block (from an embedded JPEG) says, in the codes we report."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    try:
+        exif.load(raw)
+    except Exception:  # a malformed block is dropped all the same
+        return set()
+    tags = set(exif) | set(exif.get_ifd(_EXIF_IFD) if _EXIF_IFD in exif else {})
+    found = {"gps"} if _GPS_IFD in exif else set()
+    for codes, code in ((_CAMERA_TAGS, "camera"), (_DATE_TAGS, "datetime"), (_AUTHOR_TAGS, "author"),
+                        (_SOFTWARE_TAGS, "software")):
+        if tags & codes:
+            found.add(code)
+    return found
+
+
 def _save_plain(img, kind: str, original_info: dict) -> bytes:
     from PIL import Image
 
@@ -192,6 +210,41 @@ def _save_gif_frames(img) -> bytes:
     return out.getvalue()
 
 
+#: APPn segments kept in embedded JPEGs: APP0 (JFIF) and APP14 (Adobe colour transform) carry
+#: no metadata and decoders need them; APP1 (EXIF, XMP), APP13 (IPTC) and the rest go, as do comments.
+_KEEP_APP = {0xE0, 0xEE}
+
+
+def strip_jpeg_segments(data: bytes, found: set[str]) -> bytes:
+    """Drop metadata segments from a JPEG without re-encoding it (for images inside documents)."""
+    if not data.startswith(b"\xff\xd8"):
+        return data
+    out = bytearray(b"\xff\xd8")
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return data  # not a marker where one must be: leave the image alone rather than break it
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker == 0xDA:  # start of scan: the rest is image data
+            out += data[pos:]
+            return bytes(out)
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        segment = data[pos : pos + 2 + length]
+        if 0xE1 <= marker <= 0xEF and marker not in _KEEP_APP:
+            found.add("exif" if marker == 0xE1 else "iptc" if marker == 0xED else "xmp")
+            if marker == 0xE1 and segment[4:10] == b"Exif\x00\x00":
+                found |= _exif_findings(segment[4:])
+        elif marker == 0xFE:
+            found.add("comment")
+        else:
+            out += segment
+        pos += 2 + length
+    return bytes(out)
+
+
 # ---------------------------------------------------------------------------
 # PDF
 # ---------------------------------------------------------------------------
@@ -232,6 +285,8 @@ def _pdf(data: bytes) -> Cleaned:
                 if key in obj:
                     found.add("xmp" if key == "/Metadata" else "doc_info")
                     del obj[key]
+            if obj.get("/Filter") == "/DCTDecode" and hasattr(obj, "_data"):
+                obj._data = strip_jpeg_segments(obj._data, found)
             if obj.get("/Subtype") in _MARKUP:
                 for key, code in (("/T", "reviewers"), ("/M", "datetime"), ("/CreationDate", "datetime")):
                     if key in obj:
@@ -287,6 +342,7 @@ _PEOPLE_LISTS = re.compile(r"^(xl/persons/[^/]+\.xml|ppt/commentAuthors\.xml|ppt
 _NAME_ATTR = re.compile(rb'(\s(?:[A-Za-z0-9]+:)?(?:displayName|name)=")([^"]*)(")')
 _DATE_ATTR = re.compile(rb'(\s(?:[A-Za-z0-9]+:)?(?:date|dateUtc|dT|dt)=")([^"]*)(")')
 _AUTHOR_ELEMENT = re.compile(rb"(<author>)([^<]*)(</author>)")
+_MEDIA = re.compile(r"^(word|xl|ppt)/media/[^/]+\.(jpe?g|png)$", re.IGNORECASE)
 NEUTRAL_NAME = b"-"
 NEUTRAL_DATE = b"1980-01-01T00:00:00Z"
 
@@ -347,9 +403,25 @@ def _clean_part(name: str, content: bytes, dropped: set[str], found: set[str]) -
         for part in dropped:
             content = re.sub(rb'<Relationship[^>]*Target="/?' + re.escape(part.encode()) + rb'"[^>]*/>', b"", content)
         return content
+    if _MEDIA.match(name):
+        return strip_jpeg_segments(content, found) if name.lower().endswith((".jpg", ".jpeg")) else _png_media(content, found)
     if _PEOPLE_PARTS.match(name):
         return _neutralise_people(content, found, names=bool(_PEOPLE_LISTS.match(name)))
     return content
+
+
+def _png_media(content: bytes, found: set[str]) -> bytes:
+    """A PNG inside a document: text chunks and EXIF removed by re-encoding (lossless for PNG)."""
+    try:
+        cleaned = _image(content, "png")
+    except CleaningRefused:
+        return content if not content.startswith(b"\x89PNG") else _refuse()
+    found.update(c for c in cleaned.removed if c != "icc")
+    return cleaned.data
+
+
+def _refuse() -> bytes:
+    raise CleaningRefused("unreadable")
 
 
 def _xml_fields(content: bytes, codes: dict[str, str]) -> set[str]:

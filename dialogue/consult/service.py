@@ -128,6 +128,14 @@ def prepare_uploads(uploads: Sequence[Upload], *, max_files: int, max_bytes: int
     return out
 
 
+def attachment_count(session: Session, case_id: str | None) -> int:
+    """How many files a case has (neutral names continue the numbering: file-4.pdf after three)."""
+    if not case_id:
+        return 0
+    return session.scalar(select(func.count()).select_from(ConsultAttachment)
+                          .where(ConsultAttachment.case_id == case_id)) or 0
+
+
 def _store(session: Session, case: ConsultCase, message: ConsultMessage, prepared: Iterable[Prepared]) -> list[FileOutcome]:
     outcomes = []
     for p in prepared:

@@ -350,6 +350,7 @@ def case() -> Response | str | tuple[str, int]:
                     [service.Upload(f.filename, f.stream) for f in (form.files.data or []) if getattr(f, "filename", None)],
                     max_files=int(cfg["TAIWA_CONSULT_MAX_FILES"]), max_bytes=int(cfg["TAIWA_CONSULT_MAX_FILE_BYTES"]),
                     keep_names=form.keep_names.data,
+                    start_index=service.attachment_count(db.session, opened.case_id) + 1,
                 )
                 outcomes = service.submitter_reply(db.session, opened, form.text.data or "", prepared)
                 db.session.commit()

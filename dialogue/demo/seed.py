@@ -26,6 +26,7 @@ from clearance.auth.models import UserAccount
 from clearance.db import new_id, utcnow
 from clearance.permissions import STAFF_ROLES
 from dialogue.demo import data
+from dialogue.demo.consult import seed_consult
 from dialogue.demo.meetings import seed_meetings
 from dialogue.demo.registry import seed_registry
 from dialogue.registry import corporate_number
@@ -74,6 +75,8 @@ def seed(session: Session, config: Mapping[str, Any], accounts_file: Path, *, if
     rows = _accounts(session, ids)
     meetings = seed_meetings(session, rng)
     register = seed_registry(session, ids)  # its own random generator: the data above is unchanged
+    receipts_file = Path(accounts_file).with_name("demo-receipts.json")
+    consult = seed_consult(session, receipts_file)  # receipts of the demo consultations, mode 0600
 
     counts = {
         "associations": n_assoc,
@@ -84,6 +87,7 @@ def seed(session: Session, config: Mapping[str, Any], accounts_file: Path, *, if
         "accounts": len(rows),
         **{f"meetings_{k}": v for k, v in meetings.items()},
         **{f"register_{k}": v for k, v in register.items()},
+        **{f"consult_{k}": v for k, v in consult.items()},
     }
     audit.append(session, realm="system", kind=Kind.CHANGE, summary="Demo data loaded", data=counts)
 
@@ -98,7 +102,7 @@ def seed(session: Session, config: Mapping[str, Any], accounts_file: Path, *, if
     return (
         f"Demo data loaded: {n_assoc} associations ({n_memberships} memberships), {len(ids)} companies, "
         f"{n_groups} company groups ({n_links} supplier links), {len(rows)} demo accounts "
-        f"(credentials in {accounts_file})."
+        f"(credentials in {accounts_file}), {consult['cases']} desk consultations (receipts in {receipts_file})."
     )
 
 

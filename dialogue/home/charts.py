@@ -37,7 +37,7 @@ def _common(title: str, height: int) -> dict:
     return {
         "title": title, "style": STYLE, "width": 560, "height": height, "js": [], "disable_xml_declaration": True,
         "print_values": False, "show_y_guides": False, "margin": 12, "legend_at_bottom": True,
-        "legend_box_size": 14, "truncate_label": -1, "tooltip_border_radius": 0,
+        "legend_box_size": 14, "truncate_label": -1, "truncate_legend": -1, "tooltip_border_radius": 0,
     }
 
 

@@ -12,6 +12,8 @@ cost the same at 5,000 or 50,000 invitations.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -78,6 +80,8 @@ class Overview:
     chains: list[ChainGaps]
     chains_with_gaps: int
     months: list[tuple[str, int]] = field(default_factory=list)
+    #: when these figures were computed (naive UTC)
+    computed_at: datetime | None = None
 
     @property
     def sme_total(self) -> int:
@@ -189,8 +193,30 @@ def overview(session: Session, now: datetime, chain_limit: int = 25) -> Overview
         companies_reached=reached_total, regions_reached=regions_reached, upcoming=upcoming,
         since=since, by_region=by_region, by_size=by_size, matrix=matrix,
         chains=[c for c in chains if c.gaps][:chain_limit], chains_with_gaps=with_gaps,
-        months=dialogues_by_month(session, now),
+        months=dialogues_by_month(session, now), computed_at=now,
     )
+
+
+_cache: dict[str, tuple[float, Overview]] = {}
+_cache_lock = threading.Lock()
+
+
+def cached_overview(session: Session, now: datetime, ttl: float) -> Overview:
+    """overview(), computed at most once per ``ttl`` seconds per process.
+
+    The figures are the same for every officer and move slowly (a dialogue marked held),
+    so a minute-old overview is as good as a fresh one and spares ten aggregate queries
+    on every visit to the home page. ttl <= 0 computes every time (tests).
+    """
+    if ttl <= 0:
+        return overview(session, now)
+    hit = _cache.get("overview")
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    fresh = overview(session, now)
+    with _cache_lock:
+        _cache["overview"] = (time.monotonic() + ttl, fresh)
+    return fresh
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,30 +22,34 @@ def index() -> Response:
     return redirect(url_for("home.portal"))
 
 
+def _overview() -> service.Overview:
+    ttl = 0 if current_app.testing else current_app.config.get("TAIWA_OVERVIEW_TTL", 60)
+    return service.cached_overview(db.session, utcnow(), float(ttl))
+
+
 @bp.get("/officer")
 @requires(Permission.STAFF_HOME)
 def staff() -> str:
-    return render_template("home/staff.html", o=service.overview(db.session, utcnow()), regions=REGIONS,
-                           sizes=SIZE_CLASSES, sectors=SECTORS, tiers=TIERS)
+    return render_template("home/staff.html", o=_overview(), regions=REGIONS, sizes=SIZE_CLASSES, sectors=SECTORS,
+                           tiers=TIERS)
 
 
 @bp.get("/officer/charts/<name>.svg")
 @requires(Permission.STAFF_HOME)
 def chart(name: str) -> Response:
-    now = utcnow()
-    since = now - service.WINDOW
+    o = _overview()  # the same figures as the page's tables
     if name == "regions":
-        rows = service.reach_by_region(db.session, since)
+        rows = o.by_region
         svg = charts.reach_by_region(_("Companies by region"), [str(REGIONS[c]) for c, _n, _r in rows],
                                      [n for _c, n, _r in rows], [r for _c, _n, r in rows],
                                      (_("In the register"), _("Reached in the last 12 months")))
     elif name == "sizes":
-        rows = service.reach_by_size(db.session, since)
+        rows = o.by_size
         svg = charts.share_by_size(_("Share reached in the last 12 months, by size"),
                                    [str(SIZE_CLASSES[c]) for c, _n, _r in rows],
                                    [r / n if n else 0.0 for _c, n, r in rows], _("Reached"))
     elif name == "months":
-        months = service.dialogues_by_month(db.session, now)
+        months = o.months
         svg = charts.per_month(_("Dialogues held per month"), [m[2:] for m, _n in months], [n for _m, n in months],
                                _("Dialogues held"))
     else:

@@ -47,7 +47,7 @@ LEVEL_LABELS = {
 EXCLUSION_LABELS = {
     "no_account": _l("No active account in Taiwa"),
     "already_invited": _l("Already invited"),
-    "clearance": _l("Not cleared for this level"),
+    "clearance": _l("Not cleared for this level"),  # the policy's reason follows in brackets
     "clearance_unavailable": _l("Clearance check not yet available: nobody is invited above public"),
 }
 

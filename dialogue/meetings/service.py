@@ -493,21 +493,23 @@ def _company_query(f: InviteFilter):
     return q
 
 
-def clearance_exclusions(session: Session, user_ids: list[str], level: int) -> dict[str, tuple[str, str]]:
-    """Who may not be invited to a dialogue at this level, and why: {user_id: (code, detail)}.
+def clearance_exclusions(session: Session, user_ids: list[str], level: int,
+                         now: datetime | None = None) -> dict[str, tuple[str, str]]:
+    """Who may not be invited to a dialogue at this level, and why: {user_id: (code, reason)}.
 
-    INTEGRATION POINT (issue 4): clearance.policy is expected to provide
-    ``invitation_exclusions(session, user_ids, level) -> {user_id: reason}`` (an absent id may
-    read at that level). Until it exists, nobody is invited above public.
+    The decision is clearance.policy's (issue 4): ``eligibility`` at the dialogue's label
+    (its level, no compartments yet), explained with ``policy.explain``. If the policy
+    module is missing, nobody is invited above public.
     """
     if level <= 0 or not user_ids:
         return {}
     try:
-        from clearance import policy  # type: ignore[attr-defined]
-        decide = policy.invitation_exclusions
-    except (ImportError, AttributeError):
+        from clearance import policy
+        from clearance.labels import Label
+    except ImportError:
         return {uid: ("clearance_unavailable", "") for uid in user_ids}
-    return {uid: ("clearance", str(reason)) for uid, reason in decide(session, user_ids, level).items()}
+    decisions = policy.eligibility(session, Label.of(level), user_ids, now or utcnow())
+    return {uid: ("clearance", policy.explain(d.clause)) for uid, d in decisions.items() if not d.allowed}
 
 
 def preview(session: Session, dialogue: Dialogue, f: InviteFilter) -> Preview:
@@ -540,6 +542,19 @@ def preview(session: Session, dialogue: Dialogue, f: InviteFilter) -> Preview:
             reason, detail = cleared[uid]
         out.append(Candidate(cid, ja, en, uid, name, email, reason, detail))
     return Preview(out, _fingerprint([c.user_id for c in out if c.excluded is None]))
+
+
+def cleared_level(session: Session, user_id: str, now: datetime | None = None) -> int:
+    """The highest dialogue level this account may read now (0: public only), by clearance.policy.
+
+    Dialogues carry a level and no compartments, so the policy's standing decides; METI
+    officers need a clearance like anyone else (the policy has no bypass)."""
+    try:
+        from clearance import policy
+    except ImportError:
+        return 0
+    found = policy.standing(policy.subject(session, user_id), now or utcnow())
+    return int(found.level) if found is not None else 0
 
 
 def _fingerprint(user_ids: list[str | None]) -> str:
@@ -947,10 +962,13 @@ def list_query(f: ListFilter, user_id: str, now: datetime):
         q = q.where(Dialogue.series_id == f.series_id[:36])
     if f.mine:
         q = q.where(exists().where(dialogue_host.c.dialogue_id == Dialogue.id, dialogue_host.c.user_id == user_id))
+    # The starts_at bounds are implied (a dialogue lasts at most MAX_DURATION) and let the
+    # database walk ix_dialogue_starts_at in order instead of sorting every match.
     if f.period == "upcoming":
-        q = q.where(Dialogue.ends_at >= now).order_by(Dialogue.starts_at, Dialogue.id)
+        q = q.where(Dialogue.ends_at >= now, Dialogue.starts_at >= now - MAX_DURATION)
+        q = q.order_by(Dialogue.starts_at, Dialogue.id)
     elif f.period == "past":
-        q = q.where(Dialogue.ends_at < now).order_by(Dialogue.starts_at.desc(), Dialogue.id)
+        q = q.where(Dialogue.ends_at < now, Dialogue.starts_at < now).order_by(Dialogue.starts_at.desc(), Dialogue.id)
     else:
         q = q.order_by(Dialogue.starts_at.desc(), Dialogue.id)
     return q

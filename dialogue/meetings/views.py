@@ -39,7 +39,7 @@ def time_helpers() -> dict:
     def when(utc, tz):
         return times.show(utc, tz, viewer(), str(get_locale()))
 
-    return {"when": when, "viewer_zone": viewer, "dialogue_labels": _LAZY_LABELS, "region_labels": REGIONS}
+    return {"when": when, "cleared": cleared, "viewer_zone": viewer, "dialogue_labels": _LAZY_LABELS, "region_labels": REGIONS}
 
 
 class _Labels:
@@ -64,14 +64,24 @@ class _LazyLabels:
 _LAZY_LABELS = _LazyLabels()
 
 
+def cleared(level: int) -> bool:
+    """May the signed-in user read a dialogue at this level? (asked once per request)"""
+    if level <= 0:
+        return True
+    if "cleared_level" not in g:
+        g.cleared_level = (service.cleared_level(db.session, current_user.id)
+                           if current_user.is_authenticated else 0)
+    return level <= g.cleared_level
+
+
 def _name(row, locale: str) -> str:
     return row.name_ja if locale == "ja" else row.name_en
 
 
 def _load(dialogue_id: str) -> Dialogue:
     dialogue = db.session.get(Dialogue, dialogue_id[:36])
-    if dialogue is None:
-        abort(404)
+    if dialogue is None or not cleared(dialogue.level):
+        abort(404)  # above the officer's clearance: exactly as if it did not exist
     return dialogue
 
 

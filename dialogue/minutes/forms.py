@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from dialogue.minutes.document import (
     KEY,
@@ -30,7 +31,7 @@ from dialogue.minutes.service import MAX_ADDENDUM, MAX_CORRECTION
 class EditorForm(FlaskForm):
     """CSRF and the revision the edit started from; the rows are parsed by parse_editor()."""
 
-    base_revision = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)])
 
 
 def _rows(form: MultiDict, prefix: str) -> list[dict[str, str | list[str]]]:

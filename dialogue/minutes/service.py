@@ -261,6 +261,8 @@ def save(session: Session, minutes: Minutes, *, base: int, document: Document, a
             to_html(s.body)
         except TooLarge:
             errors.append((s.title or s.key, _("This section is too long.")))
+    if errors:  # labels below are computed only from a document whose labels parse
+        raise DocumentInvalid(errors)
     cited = cited_labels(session, actor, (b for s in document.sections for b in s.cites))
     previous = {s.key: s for s in stored_doc.sections}
     lowered = []

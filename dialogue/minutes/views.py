@@ -111,20 +111,25 @@ def _reading(minutes: Minutes, route: str):
 def index() -> str:
     from dialogue.meetings.service import counterpart_names
 
-    (a, g, c), ja, en = counterpart_names()
     status = request.args.get("status", "")
-    q = (select(Dialogue, Minutes, ja, en)
-         .outerjoin(Minutes, Minutes.dialogue_id == Dialogue.id)
-         .outerjoin(a, a.id == Dialogue.association_id).outerjoin(g, g.id == Dialogue.group_id)
-         .outerjoin(c, c.id == Dialogue.company_id)
-         .where(Dialogue.status.in_(("held", "closed"))))
+    q = select(Dialogue).outerjoin(Minutes, Minutes.dialogue_id == Dialogue.id).where(
+        Dialogue.status.in_(("held", "closed")))
     if status == "none":
         q = q.where(Minutes.id.is_(None))
     elif status in STATUSES:
         q = q.where(Minutes.status == status)
     page = db.paginate(q.order_by(Dialogue.starts_at.desc(), Dialogue.id), per_page=30, max_per_page=30,
                        error_out=False)
-    return render_template("minutes/index.html", page=page, status=status, **_vocab())
+    ids = [d.id for d in page.items]
+    (a, g, c), ja, en = counterpart_names()
+    names = {row[0]: (row[1], row[2]) for row in db.session.execute(
+        select(Dialogue.id, ja, en).outerjoin(a, a.id == Dialogue.association_id)
+        .outerjoin(g, g.id == Dialogue.group_id).outerjoin(c, c.id == Dialogue.company_id)
+        .where(Dialogue.id.in_(ids)))} if ids else {}
+    minutes = {m.dialogue_id: m for m in db.session.execute(
+        select(Minutes).where(Minutes.dialogue_id.in_(ids))).scalars()} if ids else {}
+    rows = [(d, minutes.get(d.id), *names.get(d.id, ("", ""))) for d in page.items]
+    return render_template("minutes/index.html", page=page, rows=rows, status=status, **_vocab())
 
 
 @bp.post("/minutes/start/<dialogue_id>")
@@ -193,7 +198,7 @@ def _editor_context(minutes: Minutes, doc: Document, base: int, *, errors=(), co
     companies = sorted({a.company_id for a in stored.attendees if a.company_id})
     names = {c.id: (c.name_ja if _locale() == "ja" else c.name_en) for c in db.session.execute(
         select(Company).where(Company.id.in_(companies))).scalars()} if companies else {}
-    form = forms.EditorForm(base_revision=base)
+    form = forms.EditorForm(formdata=None, base_revision=base)  # never the posted (stale) base
     return {
         "m": minutes, "d": _dialogue(minutes), "doc": service.blank_rows(doc), "form": form, "hidden": hidden,
         "errors": list(errors), "conflict": conflict, "briefings": briefings, "companies": names,

@@ -28,6 +28,9 @@ def _invitation(invitation_id: str) -> Invitation:
     found = meetings.load_invitation(db.session, current_user, invitation_id)
     if found is None:
         abort(404)
+    level = db.session.get(Dialogue, found.dialogue_id).level
+    if level > 0 and meetings.cleared_level(db.session, current_user.id) < level:
+        abort(404)  # the clearance lapsed since the invitation: the dialogue is out of reach
     return found
 
 

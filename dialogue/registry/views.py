@@ -77,7 +77,7 @@ def _render(template: str, form=None, **context: Any):
 def _blame(form, exc: RegisterError) -> None:
     target = getattr(form, exc.field, None) if exc.field else None
     if target is not None:
-        target.errors = [*target.errors, str(exc.message)] if isinstance(target.errors, list) else [str(exc.message)]
+        target.errors = [*target.errors, str(exc.message)]
     else:
         flash(str(exc.message), "error")
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from clearance import policy
@@ -268,8 +268,8 @@ def activity(session: Session, date_from: date | None, date_to: date | None, loc
         by_format[d.format] += 1
         by_region[d.region or "online"] += 1
     reached_ids = set(session.execute(
-        select(distinct(Invitation.company_id)).join(Dialogue, Dialogue.id == Invitation.dialogue_id)
-        .where(*held, Invitation.status.in_(("accepted", "pending", "waitlisted", "withdrawn")))).scalars())
+        select(Invitation.company_id).join(Dialogue, Dialogue.id == Invitation.dialogue_id)
+        .where(*held, Invitation.status.in_(("accepted", "pending", "waitlisted", "withdrawn"))).distinct()).scalars())
     reached_ids |= {d.company_id for d in dialogues if d.company_id}
     companies = session.execute(select(Company.id, Company.region, Company.size_class)).all()
     registered_region, reached_region = defaultdict(int), defaultdict(int)

@@ -19,7 +19,7 @@ from tests.meetings.helpers import invite, notifier, plan
 
 
 def _preview(app, did, f):
-    with app.app_context():
+    with app.test_request_context():  # the policy's reasons are translated
         return service.preview(db.session, db.session.get(Dialogue, did), f)
 
 
@@ -74,25 +74,30 @@ def factory_role_member():
     return Role.COMPANY_MEMBER
 
 
-def test_above_public_nobody_is_invited_until_clearance_can_say_who_may(app, world):
+def test_above_public_only_people_cleared_for_the_level_are_invited(app, world):
     did = plan(app, world.officer.id, counterpart=world.chain, start=soon(), level=1)
     p = _preview(app, did, service.InviteFilter(group_id=world.chain))
-    assert p.invitees == []
-    assert {c.excluded for c in p.candidates if c.user_id} == {"clearance_unavailable"}
+    assert p.invitees == []  # nobody in the test register holds a clearance
+    excluded = [c for c in p.candidates if c.user_id]
+    assert excluded and {c.excluded for c in excluded} == {"clearance"}
+    assert all(c.excluded_detail for c in excluded)  # the policy's reason, shown in the preview
 
 
-def test_clearance_policy_decides_who_is_excluded_when_it_exists(app, world, monkeypatch):
-    import types
+def test_clearance_policy_decides_who_is_excluded(app, world, monkeypatch):
+    from clearance import policy
 
-    fake = types.SimpleNamespace(invitation_exclusions=lambda s, ids, level: {world.b_member.id: "no clearance"})
-    monkeypatch.setitem(__import__("sys").modules, "clearance.policy", fake)
-    monkeypatch.setattr(__import__("clearance"), "policy", fake, raising=False)
+    def eligibility(session, label, user_ids, now, **kw):
+        assert int(label.level) == 2
+        return {u: policy.Decision(u != world.b_member.id, "granted" if u != world.b_member.id else "no_clearance")
+                for u in user_ids}
+
+    monkeypatch.setattr(policy, "eligibility", eligibility)
     did = plan(app, world.officer.id, counterpart=world.chain, start=soon(), level=2)
     p = _preview(app, did, service.InviteFilter(group_id=world.chain))
     assert world.b_member.id not in {c.user_id for c in p.invitees}
     assert world.a_member.id in {c.user_id for c in p.invitees}
     assert [(c.excluded, c.excluded_detail) for c in p.candidates if c.user_id == world.b_member.id] == [
-        ("clearance", "no clearance")]
+        ("clearance", policy.explain("no_clearance"))]
 
 
 def _reply(app, who, inv_id, answer, **kw):
