@@ -41,6 +41,10 @@ rc=0
 "$PY" bench/registry_bench.py $(for i in "${!args[@]}"; do [ "${args[$i]}" = --pg-url ] && echo "--pg-url ${args[$((i+1))]}"; done) || rc=$?
 # Consultation desk (issue 6): submissions end to end with Argon2id, then 20 concurrent submitters for 60 s.
 "$PY" bench/consult_bench.py --duration 60 || rc=$?
+# Briefings (issue 4): portal list and a level-2 page at 1,000 vs 10,000 briefings, 3,000 company users.
+"$PY" bench/briefings_bench.py $(for i in "${!args[@]}"; do [ "${args[$i]}" = --pg-url ] && echo "--pg-url ${args[$((i+1))]}"; done) || rc=$?
+# Minutes and reports (issue 7): a 20-page minutes PDF and a 1,000-item report, beside naive Noto Sans CJK.
+"$PY" bench/reports_bench.py || rc=$?
 
 if [ -f bench/crypto_bench.py ]; then
   echo

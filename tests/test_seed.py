@@ -222,8 +222,12 @@ def _snapshot() -> dict:
 def test_every_install_gets_the_same_data(seeded, tmp_path):
     with seeded.app_context():
         first = _snapshot()
+        from dialogue.feedback.models import FeedbackItem, PolicyMeasure
         from dialogue.meetings.models import Dialogue, DialogueSeries
+        from dialogue.minutes.models import Minutes
 
+        for model in (Minutes, FeedbackItem, PolicyMeasure):  # minutes hold their dialogue (RESTRICT)
+            db.session.execute(delete(model))
         for model in (Dialogue, DialogueSeries):  # they hold the register rows (ON DELETE RESTRICT)
             db.session.execute(delete(model))
         db.session.execute(delete(UserAccount))

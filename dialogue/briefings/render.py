@@ -129,6 +129,9 @@ def render(markdown: str | None, doc_level: int) -> Rendered:
         block = tokens[i : j + 1]
         if tok.type == "heading_open":
             rank = int(tok.tag[1])
+            # The page's title is its only h1: body headings start one rank lower.
+            for t in (tok, tokens[j]):
+                t.tag = f"h{min(rank + 1, 6)}"
             while stack and stack[-1][0] >= rank:
                 stack.pop()
             line = tok.map[0] if tok.map else -1

@@ -213,9 +213,10 @@ def open_briefing(session: Session, v: Viewer, briefing_id: str, now: datetime, 
 def _explain_denial(session: Session, v: Viewer, bid: str, now: datetime) -> tuple[policy.Decision, Label | None]:
     """Why the filter hid this id, for the audit log only (the response is the same 404 either way)."""
     row = session.execute(select(Briefing.level, Briefing.status, Briefing.expires_at).where(Briefing.id == bid)).first()
+    # The same queries whether or not the id exists, so timing does not tell a guessed id from a real one.
+    decision, label, _, _ = _decide_for_row(session, v, bid, row.level if row is not None else 0, now)
     if row is None:
         return policy.Decision(False, "not_found"), None
-    decision, label, _, _ = _decide_for_row(session, v, bid, row.level, now)
     if decision.allowed:  # the rule allows it: the lifecycle hides it from readers
         state = "expired" if row.status == "released" else row.status
         return policy.Decision(False, f"lifecycle_{state}"), label

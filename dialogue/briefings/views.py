@@ -53,11 +53,14 @@ def _vocab() -> dict[str, Any]:
             "domains": TECHNOLOGY_DOMAINS, "statuses": STATUS_LABELS, "level_labels": LEVEL_LABELS}
 
 
-def _open(briefing_id: str, route: str) -> tuple[service.Viewer, service.Opened, datetime]:
-    """Open through the policy or answer 404; the audit entry is committed either way."""
+def _open(briefing_id: str, route: str, *, reading: bool = False) -> tuple[service.Viewer, service.Opened, datetime]:
+    """Open through the policy or answer 404; the audit entry (and, for a reading, the access-log
+    row) is committed either way, in one transaction."""
     now = utcnow()
     v = service.viewer(db.session, current_user)
     opened = service.open_briefing(db.session, v, briefing_id, now, route=route)
+    if opened is not None and reading:
+        service.record_read(db.session, v, opened, route, now)
     db.session.commit()
     if opened is None:
         abort(404)
@@ -103,11 +106,9 @@ def index() -> str:
 @bp.get("/<briefing_id>")
 @requires(Permission.BRIEFINGS_READ)
 def show(briefing_id: str) -> str:
-    v, opened, now = _open(briefing_id, "page")
+    v, opened, now = _open(briefing_id, "page", reading=True)
     b = opened.briefing
     rendered = service.body_of(b)
-    service.record_read(db.session, v, opened, "page", now)
-    db.session.commit()
     ctx: dict[str, Any] = {}
     if v.can_write:
         ctx = {"withdraw_form": WithdrawForm(), "attachment_form": AttachmentForm(),
@@ -123,12 +124,10 @@ def show(briefing_id: str) -> str:
 @bp.get("/<briefing_id>/pdf")
 @requires(Permission.BRIEFINGS_READ)
 def pdf(briefing_id: str) -> Response:
-    v, opened, now = _open(briefing_id, "pdf")
+    _v, opened, now = _open(briefing_id, "pdf", reading=True)
     b = opened.briefing
     rendered = service.body_of(b)
     label = service.document_label(opened.label, rendered)
-    service.record_read(db.session, v, opened, "pdf", now)
-    db.session.commit()
     data = render_pdf("pdf/briefing.html",
                       {"b": b, "body": rendered.html(_locale()), "marked": rendered.marked,
                        "tags": service.tags_of(db.session, b.id), "compartments": _compartment_names(),

@@ -696,19 +696,19 @@ def roster_remove(session: Session, actor: UserAccount, user_id: str) -> None:
 # Mail with fixed wording, reminders, retention
 # ---------------------------------------------------------------------------
 
+#: Fixed wording, Japanese then English, and nothing of any case: not its reference, topic or count.
+_MAIL_FOOTER = ("\n\nTaiwa にサインインして確認してください / Sign in to Taiwa to see it: {url}\n\n"
+                "このメールは意図的に相談の内容に触れていません。\n"
+                "This message says nothing about any consultation on purpose.")
 MAIL = {
-    "activity": ("Taiwa: activity at the consultation desk",
-                 "There is activity at the anonymous consultation desk.\n\n"
-                 "Sign in to Taiwa to see it: {url}\n\n"
-                 "This message says nothing about any consultation on purpose."),
-    "reminder": ("Taiwa: an acknowledgement is due at the consultation desk",
-                 "An acknowledgement is due, or overdue, at the anonymous consultation desk.\n\n"
-                 "Sign in to Taiwa to see it: {url}\n\n"
-                 "This message says nothing about any consultation on purpose."),
-    "assigned": ("Taiwa: a consultation was assigned to you",
-                 "A consultation at the anonymous consultation desk was assigned to you.\n\n"
-                 "Sign in to Taiwa to see it: {url}\n\n"
-                 "This message says nothing about any consultation on purpose."),
+    "activity": ("Taiwa: 相談窓口に動きがあります / activity at the consultation desk",
+                 "匿名相談窓口に新しい動きがあります。\nThere is activity at the anonymous consultation desk." + _MAIL_FOOTER),
+    "reminder": ("Taiwa: 相談窓口の受付確認の期限 / an acknowledgement is due at the consultation desk",
+                 "匿名相談窓口で、受付確認の期限が近いか過ぎている相談があります。\n"
+                 "An acknowledgement is due, or overdue, at the anonymous consultation desk." + _MAIL_FOOTER),
+    "assigned": ("Taiwa: 相談の担当になりました / a consultation was assigned to you",
+                 "匿名相談窓口の相談があなたに割り当てられました。\n"
+                 "A consultation at the anonymous consultation desk was assigned to you." + _MAIL_FOOTER),
 }
 
 

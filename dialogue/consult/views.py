@@ -59,6 +59,15 @@ def _rules() -> dict[str, tuple[limits.Rule, limits.Rule]]:
     return limits.rules(current_app.config)
 
 
+@bp.url_value_preprocessor
+def upload_limit(endpoint: str | None, _values: dict | None) -> None:
+    # Runs before the app's guard parses the form: room for every file the page promises, plus the form.
+    if endpoint in ("consult.new", "consult.case"):
+        cfg = current_app.config
+        request.max_content_length = (int(cfg["TAIWA_CONSULT_MAX_FILES"]) * int(cfg["TAIWA_CONSULT_MAX_FILE_BYTES"])
+                                      + files.FORM_OVERHEAD)
+
+
 @bp.before_request
 def open_desk() -> Response | None:
     g.desk = desk_session.open_desk(request)

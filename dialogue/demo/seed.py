@@ -26,8 +26,11 @@ from clearance.auth.models import UserAccount
 from clearance.db import new_id, utcnow
 from clearance.permissions import STAFF_ROLES
 from dialogue.demo import data
+from dialogue.demo.briefings import seed_briefings
 from dialogue.demo.consult import seed_consult
+from dialogue.demo.feedback import seed_feedback
 from dialogue.demo.meetings import seed_meetings
+from dialogue.demo.minutes import seed_minutes
 from dialogue.demo.registry import seed_registry
 from dialogue.registry import corporate_number
 from dialogue.registry.models import (
@@ -77,6 +80,10 @@ def seed(session: Session, config: Mapping[str, Any], accounts_file: Path, *, if
     register = seed_registry(session, ids)  # its own random generator: the data above is unchanged
     receipts_file = Path(accounts_file).with_name("demo-receipts.json")
     consult = seed_consult(session, receipts_file)  # receipts of the demo consultations, mode 0600
+    minutes = seed_minutes(session, random.Random(data.RANDOM_SEED + 7))  # after dialogues (and briefings)
+    feedback = seed_feedback(session, random.Random(data.RANDOM_SEED + 8))  # after minutes: items from them too
+    cleared_rows, briefings = seed_briefings(session, ids)  # last: clearances, briefings and the accounts showing them
+    rows += cleared_rows
 
     counts = {
         "associations": n_assoc,
@@ -88,6 +95,9 @@ def seed(session: Session, config: Mapping[str, Any], accounts_file: Path, *, if
         **{f"meetings_{k}": v for k, v in meetings.items()},
         **{f"register_{k}": v for k, v in register.items()},
         **{f"consult_{k}": v for k, v in consult.items()},
+        **{f"minutes_{k}": v for k, v in minutes.items()},
+        **{f"feedback_{k}": v for k, v in feedback.items()},
+        **{f"briefings_{k}": v for k, v in briefings.items()},
     }
     audit.append(session, realm="system", kind=Kind.CHANGE, summary="Demo data loaded", data=counts)
 

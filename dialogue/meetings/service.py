@@ -121,6 +121,7 @@ class Conflict:
     starts_at: datetime
     ends_at: datetime
     time_zone: str
+    level: int = 0
 
 
 def _counterpart(session: Session, fmt: str, counterpart_id: str) -> dict[str, str | None]:
@@ -185,7 +186,7 @@ def host_conflicts(session: Session, host_ids: Sequence[str], spans: Sequence[tu
     overlap = or_(*[and_(Dialogue.starts_at < end, Dialogue.ends_at > start) for start, end in spans])
     q = (
         select(UserAccount.display_name, Dialogue.id, Dialogue.title, Dialogue.starts_at, Dialogue.ends_at,
-               Dialogue.time_zone)
+               Dialogue.time_zone, Dialogue.level)
         .join(dialogue_host, dialogue_host.c.dialogue_id == Dialogue.id)
         .join(UserAccount, UserAccount.id == dialogue_host.c.user_id)
         .where(dialogue_host.c.user_id.in_(list(host_ids)), Dialogue.status.not_in(("cancelled", "postponed")),

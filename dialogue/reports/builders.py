@@ -40,8 +40,9 @@ from dialogue.reports.anonymise import Anonymiser
 
 Progress = Callable[[int, str], None]
 
-#: the reactions report lists every item in an appendix up to this many; beyond, the XLSX has them
-APPENDIX_LIMIT = 2000
+#: on request, the reactions report lists every item in an appendix, up to this many (beyond, the XLSX has
+#: them): printing a thousand rows costs more than all the rest of the report together.
+APPENDIX_LIMIT = 500
 QUOTES_PER_SUBTOPIC = 3
 #: candidates read (and decrypted) per sub-topic to pick representative quotations from
 QUOTE_CANDIDATES = 24
@@ -126,7 +127,7 @@ def _sectors_of(session: Session, ids: list[str]) -> dict[str, list[str]]:
 
 
 def reactions(session: Session, f: analysis.Filters, reader, locale: str, *, include_classified: bool = False,
-              progress: Progress = _noop, now: datetime | None = None) -> Built:
+              with_appendix: bool = False, progress: Progress = _noop, now: datetime | None = None) -> Built:
     """Feedback grouped by 3P and sub-topic, with counts and representative anonymised quotations."""
     now = now or utcnow()
     progress(5, "counting")
@@ -163,7 +164,7 @@ def reactions(session: Session, f: analysis.Filters, reader, locale: str, *, inc
     progress(45, "listing")
     appendix: list[dict[str, Any]] = []
     appendix_items: list[FeedbackItem] = []
-    if 0 < total <= APPENDIX_LIMIT:
+    if with_appendix and 0 < total <= APPENDIX_LIMIT:
         appendix_items = list(session.execute(analysis.apply_filters(select(FeedbackItem), f)
                                               .order_by(FeedbackItem.category, FeedbackItem.subtopic,
                                                         FeedbackItem.received_at)).scalars())
@@ -182,6 +183,7 @@ def reactions(session: Session, f: analysis.Filters, reader, locale: str, *, inc
     context = {
         "scope": _scope_text(f), "total": total, "groups": groups, "cross": cross, "series": series,
         "backlog": backlog, "appendix": appendix, "appendix_limit": APPENDIX_LIMIT, "generated": now,
+        "appendix_asked": with_appendix,
         "chart_categories": charts.for_pdf(charts.category_bars(_("Feedback by 3P category"),
                                                                 cross["size"].row_totals)) if total else None,
         "chart_timeline": charts.for_pdf(charts.timeline(_("Feedback per month by 3P category"), series.months,
@@ -203,6 +205,31 @@ def reactions(session: Session, f: analysis.Filters, reader, locale: str, *, inc
                               str(STATUSES[a["status"]]), a["text"] if a["text"] is not None else _("(classified)")]
                              for a in appendix]))
     return Built("reports/pdf_reactions.html", context, label, _("Main reactions from industry"), "reactions", tables)
+
+
+def items_table(session: Session, f: analysis.Filters, locale: str) -> Table:
+    """Every item of the report as a sheet: the XLSX carries what the PDF does not print. Only public
+    items' words, anonymised like the quotations (a spreadsheet has no banner on every page)."""
+    from clearance.labels import LabelCompartment
+
+    anonymise = Anonymiser.from_register(session, "〔企業名〕" if locale == "ja" else "[company]")
+    rows = []
+    stmt = analysis.apply_filters(select(FeedbackItem), f).order_by(FeedbackItem.category, FeedbackItem.subtopic,
+                                                                     FeedbackItem.received_at)
+    for start in range(0, 1_000_000, 1000):
+        batch = list(session.execute(stmt.offset(start).limit(1000)).scalars())
+        if not batch:
+            break
+        labelled = set(session.execute(select(LabelCompartment.owner_id).where(
+            LabelCompartment.owner_table == "feedback_item",
+            LabelCompartment.owner_id.in_([i.id for i in batch]))).scalars())
+        for i in batch:
+            public = i.level == 0 and i.id not in labelled
+            rows.append([i.ref, i.received_at.date().isoformat(), str(CATEGORIES[i.category]),
+                         str(SUBTOPICS[i.subtopic].label), str(STATUSES[i.status]),
+                         anonymise(i.text) if public else _("(classified)")])
+    return Table(_("Items"), [_("Reference"), _("Received"), _("3P category"), _("Sub-topic"), _("Status"), _("Text")],
+                 rows)
 
 
 def _representative(session: Session, f: analysis.Filters, subtopic: str, reader, include_classified: bool

@@ -32,6 +32,7 @@ class ReactionsForm(FlaskForm):
     regions = MultiCheckboxField(_l("Regions (none: all)"), choices=[(k, v) for k, v in REGIONS.items()],
                                  validators=[Optional()])
     include_classified = BooleanField(_l("Also quote items above public that I may read (the report is then labelled)"))
+    appendix = BooleanField(_l("Also list every item in the PDF (up to 500; the XLSX always lists them all)"))
     fmt = RadioField(_l("Format"), choices=FORMAT_CHOICES, default="pdf", validators=[InputRequired()])
 
     def validate_date_to(self, _field) -> None:

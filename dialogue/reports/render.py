@@ -33,7 +33,7 @@ def content(session: Session, kind: str, params: dict[str, Any], user: UserAccou
     include = bool(params.get("include_classified"))
     if kind == "reactions":
         return builders.reactions(session, params_filters(params), user, locale, include_classified=include,
-                                  progress=progress)
+                                  with_appendix=bool(params.get("appendix")), progress=progress)
     if kind == "activity":
         return builders.activity(session, _day(params.get("from")), _day(params.get("to")), locale,
                                  progress=progress)
@@ -56,6 +56,9 @@ def build(session: Session, kind: str, fmt: str, params: dict[str, Any], user: U
                                object_id=kind, label=built.label, route=f"report-{fmt}")
         session.commit()
     if fmt == "xlsx":
+        if kind == "reactions" and not any(t.name == _("Items") for t in built.tables):
+            progress(70, "listing")
+            built.tables.append(builders.items_table(session, params_filters(params), locale))
         progress(80, "write")
         return exports.xlsx(built.tables, banner=banner_text(built.label)), f"{day}_{built.stem}.xlsx", built.label, None
     if fmt == "csv":

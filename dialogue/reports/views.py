@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -83,12 +93,14 @@ def create() -> Response | tuple[str, int]:
                                stage=render.stage_label, invalid=kind, **ctx), 400
     if kind == "reactions":
         params = {"from": form.date_from.data, "to": form.date_to.data, "sector": form.sectors.data or [],
-                  "region": form.regions.data or [], "include_classified": bool(form.include_classified.data)}
+                  "region": form.regions.data or [], "include_classified": bool(form.include_classified.data),
+                  "appendix": bool(form.appendix.data)}
     elif kind == "activity":
         params = {"from": form.date_from.data, "to": form.date_to.data}
     else:
         params = {"company_id": form.company_id.data or "", "association_id": form.association_id.data or ""}
-    params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items() if v not in (None, "", [])}
+    params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items()
+              if v not in (None, "", [], False)}
     job = jobs.enqueue(db.session, kind=kind, fmt=form.fmt.data, params=params, user=current_user, locale=_locale())
     db.session.commit()
     jobs.kick(current_app._get_current_object())

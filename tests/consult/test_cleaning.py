@@ -138,3 +138,52 @@ def test_desk_files_are_dated_by_day_on_disk_and_in_the_database(visitor, desk_a
         import os
 
         assert os.stat(stored.path).st_mtime % 86400 == 0
+
+
+def test_photos_inside_office_files_lose_their_exif_too():
+    src = zipfile.ZipFile(io.BytesIO(samples.docx_with_author()))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for info in src.infolist():
+            out.writestr(info, src.read(info))
+        out.writestr("word/media/image1.jpeg", samples.jpeg_with_gps())
+        out.writestr("word/media/image2.png", samples.png_with_text())
+    cleaned = scrub.clean(buf.getvalue(), "docx")
+    assert [c for c in samples.CANARIES if c.encode() in cleaned.data] == []
+    assert "gps" in cleaned.removed
+    z = zipfile.ZipFile(io.BytesIO(cleaned.data))
+    Image.open(io.BytesIO(z.read("word/media/image1.jpeg"))).load()
+    Image.open(io.BytesIO(z.read("word/media/image2.png"))).load()
+
+
+def test_photos_inside_pdfs_lose_their_exif_without_being_re_encoded():
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
+
+    jpeg = samples.jpeg_with_gps()
+    w = PdfWriter()
+    page = w.add_blank_page(100, 100)
+    img = StreamObject()
+    img._data = jpeg
+    img.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Image"),
+                NameObject("/Filter"): NameObject("/DCTDecode"), NameObject("/Width"): NumberObject(40),
+                NameObject("/Height"): NumberObject(20), NameObject("/ColorSpace"): NameObject("/DeviceRGB"),
+                NameObject("/BitsPerComponent"): NumberObject(8)})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/XObject"): DictionaryObject({NameObject("/Im1"): w._add_object(img)})})
+    out = io.BytesIO()
+    w.write(out)
+    cleaned = scrub.clean(out.getvalue(), "pdf")
+    assert [c for c in samples.CANARIES if c.encode() in cleaned.data] == []
+    assert "gps" in cleaned.removed
+    image = PdfReader(io.BytesIO(cleaned.data)).pages[0]["/Resources"]["/XObject"]["/Im1"].get_object()
+    Image.open(io.BytesIO(image._data)).load()
+
+
+def test_as_many_files_as_promised_fit_in_one_request(app_factory, tmp_path):
+    from tests.consult.conftest import Visitor
+
+    app = app_factory(TAIWA_CONSULT_MIN_FORM_SECONDS=0, MAX_CONTENT_LENGTH=1000, TAIWA_MAX_UPLOAD=1000,
+                      TAIWA_CONSULT_MAX_FILE_BYTES=4000, TAIWA_CONSULT_MAX_FILES=3)
+    resp = Visitor(app.test_client()).submit(files=[(io.BytesIO(b"x" * 3900), f"{n}.txt") for n in range(3)])
+    assert resp.status_code == 200, "3 × 3,900 bytes pass although the app-wide limit is 1,000"

@@ -272,3 +272,30 @@ def test_dialogue_list_filters_and_pages(app, world):
     for bad in ("?page=999999999999", "?page=-1", "?period=zzz&status=zzz", "?q=" + "%" * 300):
         assert c.get("/dialogues" + bad).status_code == 200
     assert "定例0" in c.get("/dialogues/upcoming").get_data(as_text=True)
+
+
+def test_an_officer_without_clearance_cannot_open_a_classified_dialogue(app, world, monkeypatch):
+    did = plan(app, world.officer.id, counterpart=world.chain, start=soon(days=3), level=1, title="限定の対話")
+    c = _client(app, world.officer)
+    assert c.get(f"/dialogues/{did}").status_code == 404
+    assert c.get(f"/dialogues/{did}/dialogue.ics").status_code == 404
+    assert c.get(f"/dialogues/{did}/invite").status_code == 404
+    listing = c.get("/dialogues").get_data(as_text=True)
+    assert "限定の対話" not in listing and f"/dialogues/{did}" not in listing
+    monkeypatch.setattr(service, "cleared_level", lambda session, user_id, now=None: 1)
+    assert c.get(f"/dialogues/{did}").status_code == 200
+    assert "限定の対話" in c.get("/dialogues").get_data(as_text=True)
+
+
+def test_a_company_member_whose_clearance_lapsed_loses_the_classified_invitation(app, world, monkeypatch):
+    from clearance import policy
+
+    monkeypatch.setattr(policy, "eligibility",
+                        lambda session, label, ids, now, **kw: {u: policy.Decision(True, "granted") for u in ids})
+    did = plan(app, world.officer.id, counterpart=world.chain, start=soon(), level=1, title="限定の対話")
+    ids = invite(app, world.officer.id, did, service.InviteFilter(company_id=world.b))
+    b = _client(app, world.b_member)
+    assert b.get(f"/portal/dialogues/{ids[0]}").status_code == 404  # no standing now
+    assert "限定の対話" not in b.get("/portal/dialogues").get_data(as_text=True)
+    monkeypatch.setattr(service, "cleared_level", lambda session, user_id, now=None: 1)
+    assert b.get(f"/portal/dialogues/{ids[0]}").status_code == 200
