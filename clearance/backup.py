@@ -224,6 +224,8 @@ def _pg_args(engine: Engine) -> tuple[list[str], dict[str, str]]:
     if url.password:
         env["PGPASSWORD"] = str(url.password)
     env.setdefault("PGCONNECT_TIMEOUT", "10")
+    # A connection left open by a running app would make DROP TABLE wait forever: fail instead.
+    env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c lock_timeout=30s").strip()
     return args, env
 
 
@@ -666,6 +668,9 @@ def verify_backup_command(path: Path) -> None:
 def restore_command(path: Path, yes: bool) -> None:
     """Verify an archive, then replace the database and the files with its content. Stop the app first."""
     engine, fdir = _engine_and_files()
+    from clearance.db import db
+
+    db.session.remove()  # no transaction of ours may hold a lock on what is restored
     try:
         m = verify_archive(path)
     except (BackupError, CryptoError) as exc:
@@ -678,7 +683,7 @@ def restore_command(path: Path, yes: bool) -> None:
     try:
         result = restore_backup(path, engine, fdir)
     except (BackupError, CryptoError) as exc:
-        raise click.ClickException(f"restore failed: {exc}") from None
+        raise click.ClickException(f"restore failed: {exc}. If a lock timed out, stop the app and retry.") from None
     _audit("Backup restored", {"archive_id": m["archive_id"], "created_at": m["created_at"], "files": result.files})
     click.echo(f"restored {result.files} files and the database")
     if result.old_files_dir:

@@ -179,7 +179,8 @@ def index() -> Response | str | tuple[str, int]:
         if not back.startswith("/consult") or "//" in back or "\\" in back:
             back = url_for("consult.index")
         return redirect(back, 303)
-    return render_template("consult/index.html", notices=_notices(), opened=_opened() is not None)
+    notices = _notices() + ([NOTICES["left"]()] if request.args.get("left") == "1" else [])
+    return render_template("consult/index.html", notices=notices, opened=_opened() is not None)
 
 
 # ---------------------------------------------------------------------------
@@ -338,6 +339,7 @@ def case() -> Response | str | tuple[str, int]:
     if request.method == "POST" and request.form.get("action") == "leave":
         if _csrf_ok():
             desk.end()
+            return redirect(url_for("consult.index", left=1), 303)  # the session that could carry a notice is gone
         return redirect(url_for("consult.index"), 303)
     if opened is None:
         if request.method == "POST":

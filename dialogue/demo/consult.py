@@ -118,7 +118,7 @@ CASES = [
         ("submitter", "A supplier in a country of concern stopped deliveries of a rare additive without notice.", None),
         ("ministry", "Thank you. We have shared this (without naming you) with the team on critical materials. "
                      "Alternative suppliers are listed in the attached note.",
-         lambda: [("alternative-suppliers.txt", "Alternative suppliers (demo list)\n- Supplier A\n- Supplier B\n".encode())]),
+         lambda: [("alternative-suppliers.txt", b"Alternative suppliers (demo list)\n- Supplier A\n- Supplier B\n")]),
         ("submitter", "Thank you, that helped. You may close this.", None),
     ]),
 ]

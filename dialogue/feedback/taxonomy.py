@@ -89,9 +89,9 @@ INSTRUMENTS = {
 }
 
 SOURCES = {
-    "dialogue": _l("Dialogue"),  # 対話
-    "company": _l("Company"),  # 企業
-    "anonymous": _l("Anonymous"),  # 匿名
+    "dialogue": _l("Raised in a dialogue"),  # 対話での発言
+    "company": _l("Sent by a company"),  # 企業からの投稿
+    "anonymous": _l("Anonymous consultation"),  # 匿名相談
 }
 
 KINDS = {

@@ -120,6 +120,17 @@ def _short(text: str, n: int = 34) -> str:
 @requires(Permission.FEEDBACK_READ)
 def item(item_id: str) -> str:
     entry = _officer_item(item_id)
+    label = item_label(entry)
+    if not label.is_public:  # every decision on labelled material is audited, allowed or denied
+        from clearance import policy
+        from clearance.db import utcnow
+        from clearance.people import handlers_of
+
+        decision = policy.decide(policy.subject(db.session, current_user), label, utcnow(),
+                                 handlers=handlers_of(db.session, "feedback_item", entry.id), release=None)
+        policy.record_decision(db.session, current_user, decision, object_table="feedback_item", object_id=entry.id,
+                               label=label, route="page")
+        db.session.commit()
     return _render_item(entry)
 
 

@@ -355,7 +355,7 @@ def _sync_feedback(session: Session, minutes: Minutes, doc: Document, actor: Use
         item = existing.get(key)
         if item is None:
             sectors, region, size, tier = _speaker_profile(session, entry.company_id, dialogue)
-            feedback_service.create_item(session, feedback_service.FeedbackInput(
+            created = feedback_service.create_item(session, feedback_service.FeedbackInput(
                 text=entry.text, kind=entry.kind, category=sub.category, subtopic=sub.code,
                 instrument=entry.instrument, source="dialogue", sectors=sectors, tier=tier, region=region,
                 size_class=size, level=int(label.level), compartments=sorted(label.compartments),
@@ -363,6 +363,9 @@ def _sync_feedback(session: Session, minutes: Minutes, doc: Document, actor: Use
                 dialogue_id=minutes.dialogue_id, minutes_id=minutes.id, minutes_key=key,
                 received_at=dialogue.starts_at if dialogue else None,
             ), actor=actor)
+            if label.level >= 2:  # the minutes' handler list (取扱者名簿) governs the words it came from
+                set_handlers(session, "feedback_item", created.id, handlers_of(session, "minutes", minutes.id),
+                             added_by=actor.id)
             continue
         changed_level = item.level != int(label.level)
         if changed_level:

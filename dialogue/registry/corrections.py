@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from clearance.audit import Kind
@@ -119,11 +119,17 @@ def withdraw(session: Session, user: UserAccount, req: CorrectionRequest) -> Non
 
 
 def _decide(session: Session, actor: UserAccount, req: CorrectionRequest, status: str, reason: str) -> None:
-    req.status = status
-    req.decided_at = utcnow()
-    req.decided_by_id = actor.id
-    req.decision_reason = reason
-    session.flush()
+    """Close the request only if it is still pending: of two officers deciding at once, the second
+    finds nothing to update and the caller rolls back everything it did."""
+    closed = session.execute(
+        update(CorrectionRequest)
+        .where(CorrectionRequest.id == req.id, CorrectionRequest.status == "pending")
+        .values(status=status, decided_at=utcnow(), decided_by_id=actor.id, decision_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if closed != 1:
+        raise RegisterError(_l("This request has already been decided."))
+    session.refresh(req)
 
 
 def _notify(session: Session, req: CorrectionRequest, *, approved: bool) -> None:

@@ -251,11 +251,14 @@ def _representative(session: Session, f: analysis.Filters, subtopic: str, reader
     scored = sorted(candidates, key=lambda c: abs(len(c.text) - 90))
     picks: list[FeedbackItem] = []
     seen: set[str | None] = set()
+    said: set[str] = set()
     for c in scored:
         owner = c.company_id or c.region
-        if owner in seen and len(scored) > QUOTES_PER_SUBTOPIC:
+        gist = "".join(c.text.split())[:24]  # the same point in the same words is not a second voice
+        if gist in said or (owner in seen and len(scored) > QUOTES_PER_SUBTOPIC):
             continue
         seen.add(owner)
+        said.add(gist)
         picks.append(c)
         if len(picks) == QUOTES_PER_SUBTOPIC:
             break
@@ -280,7 +283,7 @@ def activity(session: Session, date_from: date | None, date_to: date | None, loc
     """Associations, groups, companies and regions engaged; dialogues held; coverage gaps; with charts."""
     from dialogue.home.charts import per_month, share_by_size
     from dialogue.meetings.labels import FORMAT_LABELS
-    from dialogue.meetings.models import Dialogue, Invitation
+    from dialogue.meetings.models import CompanyReach, Dialogue, Invitation
     from dialogue.registry.models import Association, Company, CompanyGroup, GroupMember, company_sector
 
     now = now or utcnow()
@@ -298,6 +301,10 @@ def activity(session: Session, date_from: date | None, date_to: date | None, loc
         select(Invitation.company_id).join(Dialogue, Dialogue.id == Invitation.dialogue_id)
         .where(*held, Invitation.status.in_(("accepted", "pending", "waitlisted", "withdrawn"))).distinct()).scalars())
     reached_ids |= {d.company_id for d in dialogues if d.company_id}
+    # company_reach also holds attendance recorded before invitations were sent through Taiwa; its first and
+    # last dates bracket the period only approximately, which is what the overview counts too.
+    reached_ids |= set(session.execute(select(CompanyReach.company_id).where(
+        CompanyReach.last_at >= start, CompanyReach.first_at < end)).scalars())
     companies = session.execute(select(Company.id, Company.region, Company.size_class)).all()
     registered_region, reached_region = defaultdict(int), defaultdict(int)
     registered_size, reached_size = defaultdict(int), defaultdict(int)
@@ -364,7 +371,7 @@ def activity(session: Session, date_from: date | None, date_to: date | None, loc
         "figures": figures, "by_format": [(str(FORMAT_LABELS[k]), by_format.get(k, 0)) for k in FORMAT_LABELS],
         "region_rows": region_rows, "size_rows": size_rows, "gaps": gaps, "chain_gaps": chain_gaps,
         "listed": listed, "sectors": SECTORS, "regions": REGIONS, "tiers": TIERS, "generated": now,
-        "chart_months": charts.for_pdf(per_month(_("Dialogues held per month"), [k[2:] for k in month_keys],
+        "chart_months": charts.for_pdf(per_month(_("Dialogues held per month"), _month_labels(month_keys),
                                                  [months.get(k, 0) for k in month_keys], _("Dialogues held"))),
         "chart_regions": charts.for_pdf(charts.two_series(_("Companies by region"), [r[0] for r in region_rows],
                                                           [r[1] for r in region_rows], [r[2] for r in region_rows],
@@ -383,6 +390,16 @@ def activity(session: Session, date_from: date | None, date_to: date | None, loc
               [[d["date"], d["title"], d["format"], d["region"]] for d in listed]),
     ]
     return Built("reports/pdf_activity.html", context, PUBLIC, _("Dialogue activity and coverage"), "activity", tables)
+
+
+def _month_labels(keys: list[str]) -> list[str]:
+    """Short axis labels: the month number, with the year where it changes ("25/11", "12", "26/1", "2")."""
+    out, year = [], None
+    for k in keys:
+        y, m = k[2:4], int(k[5:7])
+        out.append(f"{y}/{m}" if y != year else str(m))
+        year = y
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -23,8 +23,9 @@ from dialogue.minutes import summary as summary_mod
 from dialogue.minutes.render import TooLarge, to_html
 from dialogue.reports.pdf import Reader, render_pdf
 
-#: a table of contents from this many sections up
-TOC_FROM = 6
+#: a table of contents when the minutes run long (about five pages of text, or many sections)
+TOC_CHARS = 8000
+TOC_SECTIONS = 10
 
 
 def _filename(dialogue: Dialogue, suffix: str) -> str:
@@ -58,7 +59,8 @@ def full(session: Session, minutes, user, locale: str, *, route: str = "pdf", on
             "format_label": str(FORMAT_LABELS.get(dialogue.format, "")),
             "held": f"{times.fmt(local, locale)} ({times.offset_label(local)}, {dialogue.time_zone})",
             "addenda": [(a, service.addendum_label(session, a), to_html(a.body, 20_000)) for a in shown_addenda],
-            "withheld_addenda": withheld_addenda, "toc": len(outcome.shown(doc)) >= TOC_FROM,
+            "withheld_addenda": withheld_addenda, "toc": len(outcome.shown(doc)) >= TOC_SECTIONS
+            or sum(len(s.body) for s in outcome.shown(doc)) >= TOC_CHARS,
             "status_label": str(service_status(minutes.status)),
             "subtopic_label": _subtopic_label,
         }

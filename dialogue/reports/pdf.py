@@ -119,19 +119,6 @@ def _fetcher_class():
     return StaticOnlyFetcher
 
 
-def css_string(text: str) -> str:
-    """A CSS string literal (for generated content): escapes quotes, backslashes and control characters."""
-    out = []
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ord(ch) < 32 or ord(ch) == 127:
-            out.append(" ")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
 def banner_text(label: Label) -> str:
     """Bilingual banner: both names, so a printed page reads the same to any reader."""
     ja, en = label.banner("ja"), label.banner("en")

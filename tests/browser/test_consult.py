@@ -104,7 +104,7 @@ def test_whole_submitter_journey(desk_page, live_server, factory, shoot, tmp_pat
     # The ministry replies; the visitor leaves and comes back with the receipt.
     _officer_replies(app, officer.id, "ご相談ありがとうございます。まだ何も提出しないでください。")
     page.click("button[name=action][value=leave]")
-    expect(page).to_have_url(re.compile(r"/consult$"))
+    expect(page).to_have_url(re.compile(r"/consult\?left=1$"))
     page.goto("/consult/open")
     page.fill("input[name=receipt]", " ".join(groups))
     page.click("form[action='/consult/open'] button[type=submit]")

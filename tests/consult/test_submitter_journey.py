@@ -209,6 +209,7 @@ def test_leaving_forgets_the_visit(visitor):
     resp = visitor.post("/consult/case", {"csrf_token": token, "action": "leave"})
     assert resp.status_code == 303
     assert "taiwa_desk=;" in resp.headers.get("Set-Cookie", "")
+    assert "You have left your consultation" in visitor.get(resp.headers["Location"]).get_data(as_text=True)
     assert visitor.get("/consult/case").status_code == 303
 
 

@@ -215,8 +215,9 @@ def test_restore_keeps_the_previous_files_dir_aside(populated, tmp_path):
     with app.app_context():
         path = backup.create_backup(db.engine, files.files_dir(), tmp_path / "a.twbk").path
         extra = files.save_upload(db.session, io.BytesIO(PDF), filename="new.pdf", owner_table="t", owner_id="3")
-        db.session.commit()
         extra_path = extra.path
+        db.session.commit()
+        db.session.close()  # as `flask restore` does: no open transaction may hold a lock
         result = backup.restore_backup(path, db.engine, files.files_dir())
     assert not extra_path.exists()
     assert result.old_files_dir is not None

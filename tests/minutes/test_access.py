@@ -168,3 +168,32 @@ def test_an_officer_cannot_see_or_overwrite_a_section_above_their_clearance(app,
     doc.sections[0].level = 1
     with pytest.raises(DocumentInvalid):
         save(app, minutes_id, doc, base + 1, uncleared.id)
+
+
+def test_feedback_captured_in_a_level_2_section_follows_the_minutes_handler_list(app, world, factory):
+    from sqlalchemy import select
+
+    from dialogue.feedback.models import FeedbackItem
+    from dialogue.minutes.document import InlineFeedback
+
+    grant(app, world.officer.id, level=2)
+    minutes_id = start(app, world)
+    doc, base = current_doc(app, minutes_id)
+    doc.sections[1].level = 2
+    doc.feedback.append(InlineFeedback(key="f1", text="特定の供給網への妨害の兆候について詳細な共有を", subtopic="threat_information",
+                                       instrument="dialogue", section_key=doc.sections[1].key))
+    save(app, minutes_id, doc, base, world.officer.id)
+    with app.app_context():
+        item = db.session.execute(select(FeedbackItem)).scalar_one()
+        assert item.level == 2
+        item_id = item.id
+    host = app.test_client()
+    sign_in(host, world.officer)  # cleared, and a host: on the minutes' handler list
+    assert "妨害の兆候" in host.get(f"/feedback/{item_id}").get_data(as_text=True)
+    cleared_stranger = factory.person(Role.OFFICER)
+    grant(app, cleared_stranger.id, level=2)  # cleared, but not on the handler list
+    other = app.test_client()
+    sign_in(other, cleared_stranger)
+    assert "妨害の兆候" not in other.get(f"/feedback/{item_id}").get_data(as_text=True)
+    summaries = audit_summaries(app)
+    assert "Read allowed" in summaries and "Read denied" in summaries

@@ -229,3 +229,20 @@ def test_discard_leaves_nothing(officer_client, app):
 def test_only_officers_import(signed_in, role):
     client, _ = signed_in(role)
     assert client.get("/registry/companies/import").status_code == 403
+
+
+def test_an_excel_file_is_refused_with_a_hint_to_save_as_csv(officer_client, app):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["法人番号", "名称"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    resp = upload(officer_client, buf.getvalue(), "companies.xlsx")
+    assert resp.status_code == 400
+    assert count(app, ImportBatch) == 0
+    from dialogue.registry import importer
+
+    with app.test_request_context():
+        expected = in_japanese(app, importer.parse(db.session, buf.getvalue()).problems[0].message)
+    assert expected in resp.get_data(as_text=True)

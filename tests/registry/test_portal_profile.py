@@ -183,3 +183,33 @@ def test_security_officer_reads_but_cannot_decide(two_companies, signed_in, app)
     page = client.get(f"/registry/corrections/{rid}").get_data(as_text=True)
     assert "確認" in page and not re.search(r'action="[^"]+/approve"', page)
     assert post(client, f"/registry/corrections/{rid}/approve").status_code == 403
+
+
+def test_two_officers_deciding_at_once_close_the_request_once(two_companies, app, factory):
+    """The second decision finds the request no longer pending and changes nothing."""
+    from datetime import datetime
+
+    from clearance.auth.models import UserAccount
+    from dialogue.registry import corrections
+    from dialogue.registry.service import RegisterError
+
+    rid = request_id_from(post(two_companies["client_b"], "/portal/profile/corrections/new",
+                               correction_form(size_class="large", note="同時")))
+    first, second = factory.person(Role.OFFICER), factory.person(Role.OFFICER)
+    with app.test_request_context():
+        stale = db.session.get(CorrectionRequest, rid)  # the second officer's page loaded it as pending
+        _ = stale.company
+        db.session.expunge_all()
+        db.session.close()
+        with db.engine.begin() as conn:  # meanwhile the first officer rejects it
+            conn.execute(CorrectionRequest.__table__.update().where(CorrectionRequest.__table__.c.id == rid)
+                         .values(status="rejected", decision_reason="先に却下", decided_by_id=first.id,
+                                 decided_at=datetime(2026, 1, 1)))
+        db.session.add(stale)
+        assert stale.status == "pending"
+        with pytest.raises(RegisterError):
+            corrections.approve(db.session, db.session.get(UserAccount, second.id), stale)
+        db.session.rollback()
+        assert db.session.get(Company, two_companies["b"]).size_class == "small"
+        req = db.session.get(CorrectionRequest, rid)
+        assert (req.status, req.decision_reason) == ("rejected", "先に却下")
