@@ -20,7 +20,7 @@ from sqlalchemy import DateTime, Integer, LargeBinary, String, and_, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from clearance.crypto import EncryptedField
+from clearance.crypto import DecryptionError, EncryptedField
 from clearance.db import db, new_id, utcnow
 
 log = logging.getLogger("taiwa.mail")
@@ -108,6 +108,19 @@ def deliver_pending(engine: Engine, config: Mapping[str, Any], limit: int = 50) 
             msg = session.get(MailMessage, msg_id)
             try:
                 _send(msg, config)
+            except DecryptionError as exc:
+                # Fail closed: a body that does not decrypt is never sent (not even in part)
+                # and never retried; the audit log says which message, never what it said.
+                msg.attempts = MAX_ATTEMPTS
+                msg.claimed_at = None
+                msg.last_error = "DecryptionError"
+                log.error("mail %s not sent: its body does not decrypt", msg_id)
+                from clearance import audit
+
+                where = exc.where or ("mail_message", "body", msg_id)
+                audit.append(session, realm="crypto", kind=audit.Kind.NEGATIVE, summary="Decryption failed",
+                             data={"table": where[0], "column": where[1], "row_id": where[2],
+                                   "reason": str(exc)[:200]})
             except (OSError, smtplib.SMTPException) as exc:
                 msg.claimed_at = None
                 msg.last_error = type(exc).__name__

@@ -226,6 +226,7 @@ def save(minutes_id: str) -> str | Response | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     stored, _rev = service.current(db.session, minutes)
+    document = stored
     try:
         document = forms.parse_editor(request.form, stored)
         service.save(db.session, minutes, base=form.base_revision.data, document=document, actor=current_user,
@@ -236,8 +237,7 @@ def save(minutes_id: str) -> str | Response | tuple[str, int]:
     except DocumentInvalid as exc:
         db.session.rollback()
         return render_template("minutes/edit.html", **_editor_context(
-            minutes, document if "document" in locals() else stored, form.base_revision.data,
-            errors=exc.errors)), 400
+            minutes, document, form.base_revision.data, errors=exc.errors)), 400
     except service.MinutesError as exc:
         return _refuse(exc, url_for("minutes.view", minutes_id=minutes.id))
     db.session.commit()

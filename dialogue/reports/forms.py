@@ -51,7 +51,7 @@ class ActivityForm(FlaskForm):
 
 class StatementForm(FlaskForm):
     kind = HiddenField(default="statement")
-    company_id = SelectField(_l("Company"), choices=[], validators=[Optional()], validate_choice=True)
+    company_id = SelectField(_l("A company"), choices=[], validators=[Optional()], validate_choice=True)
     association_id = SelectField(_l("or industry association"), choices=[], validators=[Optional()],
                                  validate_choice=True)
     fmt = RadioField(_l("Format"), choices=FORMAT_CHOICES, default="pdf", validators=[InputRequired()])

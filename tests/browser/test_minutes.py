@@ -58,6 +58,19 @@ def test_officer_writes_minutes_and_downloads_the_pdf(page, live_server, world, 
     shoot(page, "feedback-analysis", publish=False)
     page.guard.assert_clean()
 
+    # a long report renders in the background (the web process's worker thread); the page follows it
+    page.click("a[href^='/reports/new']")
+    page.wait_for_url(re.compile(r"/reports\?"))
+    shoot(page, "reports-index", publish=False)
+    page.click("#reactions button[type=submit]")
+    page.wait_for_url(re.compile(r"/reports/jobs/[0-9a-f-]{36}$"))
+    page.wait_for_selector("a[href$='/download']", timeout=60_000)  # via <meta refresh>, no script
+    shoot(page, "reports-job", publish=False)
+    with page.expect_download() as download:
+        page.click("a[href$='/download']")
+    assert open(download.value.path(), "rb").read().startswith(b"%PDF")
+    page.guard.assert_clean()
+
 
 def test_company_member_sends_feedback_and_sees_the_answer(page, live_server, world, shoot):  # noqa: F811
     submit_password(page, world.a_member)

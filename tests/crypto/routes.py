@@ -89,6 +89,35 @@ def install(app: Flask) -> Flask:
             abort(404)
         return {"has_secret": bool(user.totp_secret)}
 
+    @requires(Permission.ACCOUNT_SELF)
+    def read_field(table: str, field: str, row_id: str):
+        """Read any registered EncryptedField in a view, as a product page would."""
+        from clearance.crypto import REGISTRY
+
+        cls = next((c for (c, name) in REGISTRY if c.__tablename__ == table and name == field), None)
+        if cls is None:
+            abort(404)
+        obj = db.session.get(cls, row_id)
+        if obj is None:
+            abort(404)
+        value = getattr(obj, field)
+        return {"length": len(value) if value is not None else None}
+
+    @requires(Permission.ACCOUNT_SELF)
+    def write_then_read(file_id: str):
+        """Changes something, then reads a field: a failed read must roll the change back."""
+        from clearance import outbox
+
+        outbox.enqueue(db.session, to="x@example.jp", subject="half an action", body="never sent")
+        db.session.flush()
+        stored = db.session.get(files.StoredFile, file_id)
+        name = stored.original_name if stored else None
+        db.session.commit()
+        return {"name": name}
+
+    app.add_url_rule("/_test/read/<table>/<field>/<row_id>", "test_read_field", read_field)
+    app.add_url_rule("/_test/files/<file_id>/write-then-read", "test_write_then_read",
+                     csrf.exempt(write_then_read), methods=["POST"])
     app.add_url_rule("/_test/upload", "test_upload", csrf.exempt(upload), methods=["POST"])
     app.add_url_rule("/_test/small-form", "test_small_form", csrf.exempt(small_form), methods=["POST"])
     app.add_url_rule("/_test/files/<file_id>", "test_download", download)
