@@ -213,3 +213,43 @@ def test_the_canary_search_finds_a_leak(canary_app, tmp_path):
     else:
         _scan(dump, needles, "pg_dump", hits)
     assert hits
+
+
+# -- docs/SECURITY.md lists exactly the encrypted columns --------------------------------------------------
+
+SECURITY_MD = Path(__file__).resolve().parents[2] / "docs" / "SECURITY.md"
+
+
+def _level_text(spec) -> str:
+    if isinstance(spec, int):
+        return str(spec)
+    if spec == "level":
+        return "row level"
+    if isinstance(spec, str):
+        return f"row `{spec}`"
+    return "derived"
+
+
+def _documented() -> dict[str, str]:
+    text = SECURITY_MD.read_text(encoding="utf-8")
+    section = text.split("## 2. What is encrypted", 1)[1].split("\n## ", 1)[0]
+    return {m.group(1): m.group(2).strip() for m in re.finditer(r"^\| `([a-z0-9_]+\.[a-z0-9_]+)` \| ([^|]+)\|", section, re.M)}
+
+
+def test_security_doc_lists_every_encrypted_field_and_its_level(app):
+    """Generated from crypto.REGISTRY: a field added, removed or relabelled makes this fail until the doc says so."""
+    with app.app_context():
+        live = set(inspect(db.engine).get_table_names())
+    registered = {
+        f"{cls.__tablename__}.{name}": _level_text(field.level)
+        for (cls, name), field in REGISTRY.items()
+        if getattr(cls, "__tablename__", None) in live
+    }
+    documented = _documented()
+    missing = {k: v for k, v in registered.items() if k not in documented}
+    rows = "\n".join(f"| `{k}` | {v} | <why> |" for k, v in sorted(missing.items()))
+    assert not missing, f"docs/SECURITY.md §2 lacks these encrypted columns; add rows:\n{rows}"
+    stale = sorted(set(documented) - set(registered))
+    assert not stale, f"docs/SECURITY.md §2 lists columns that are not EncryptedFields (any more): {stale}"
+    wrong = {k: (documented[k], v) for k, v in registered.items() if documented[k] != v}
+    assert not wrong, f"docs/SECURITY.md §2 states the wrong level (doc, code): {wrong}"
