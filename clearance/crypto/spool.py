@@ -154,17 +154,21 @@ class EncryptedSpool:
             self._rewind()
         if self._skip:
             return b""
-        out = bytearray()
-        while n < 0 or len(out) < n:
-            if self._rpos >= len(self._rbuf):
+        parts: list[bytes] = []
+        got = 0
+        while n < 0 or got < n:
+            avail = len(self._rbuf) - self._rpos
+            if avail <= 0:
                 if not self._next_segment():
                     break
                 continue
-            take = len(self._rbuf) - self._rpos if n < 0 else min(n - len(out), len(self._rbuf) - self._rpos)
-            out += self._rbuf[self._rpos : self._rpos + take]
+            take = avail if n < 0 else min(n - got, avail)
+            # A whole segment is handed over as is: no copy on the common path.
+            parts.append(self._rbuf if take == len(self._rbuf) else self._rbuf[self._rpos : self._rpos + take])
             self._rpos += take
-        self._offset += len(out)
-        return bytes(out)
+            got += take
+        self._offset += got
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def readinto(self, buf: bytearray | memoryview) -> int:
         data = self.read(len(buf))

@@ -47,7 +47,7 @@ def vocabularies() -> dict:
 
 
 def _case_or_404(case_id: str):
-    case = service.officer_case(db.session, current_user, case_id) if len(case_id) <= 36 else None
+    case = service.officer_case(db.session, current_user, case_id) if service.is_row_id(case_id) else None
     if case is None:
         abort(404)
     return case
@@ -190,7 +190,8 @@ def feedback(case_id: str) -> Response | str | tuple[str, int]:
 @bp.get("/<case_id>/files/<attachment_id>")
 @requires(Permission.CONSULT_DESK)
 def download(case_id: str, attachment_id: str) -> Response:
-    stored = service.officer_file(db.session, current_user, case_id, attachment_id) if len(attachment_id) <= 36 else None
+    ok = service.is_row_id(case_id) and service.is_row_id(attachment_id)
+    stored = service.officer_file(db.session, current_user, case_id, attachment_id) if ok else None
     if stored is None:
         abort(404)
     return files.send_download(stored)

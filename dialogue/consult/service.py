@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,6 +46,14 @@ from dialogue.consult.taxonomy import CATEGORIES, LABELS, SECTORS, SIZE_CLASSES,
 REALM = "consult"
 DESK_KINDS = AllowList.of("pdf", "png", "jpeg", "gif", "docx", "xlsx", "pptx", "txt", "csv")
 _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford-like: no 0/O, 1/I/L
+
+
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_row_id(value: str | None) -> bool:
+    """A row id as new_id() makes them; anything else from a URL is a 404 before it reaches SQL."""
+    return bool(value) and _ID.fullmatch(value) is not None
 
 
 class DeskError(Exception):

@@ -392,7 +392,7 @@ def case() -> Response | str | tuple[str, int]:
 
 @bp.get("/case/files/<attachment_id>")
 def download(attachment_id: str) -> Response:
-    if len(attachment_id) > 36:
+    if not service.is_row_id(attachment_id):
         abort(404)
     stored = service.submitter_file(db.session, _opened(), attachment_id)
     if stored is None:

@@ -23,9 +23,11 @@ from dialogue.minutes import summary as summary_mod
 from dialogue.minutes.render import TooLarge, to_html
 from dialogue.reports.pdf import Reader, render_pdf
 
-#: a table of contents when the minutes run long (about five pages of text, or many sections)
-TOC_CHARS = 8000
-TOC_SECTIONS = 10
+#: a printed table of contents when the minutes run really long. Its page numbers (target-counter) make
+#: WeasyPrint lay the document out twice, doubling the time, and every PDF already carries a navigable
+#: outline (bookmarks) built from the headings; so up to ~30 pages the outline is the table of contents.
+TOC_CHARS = 40_000
+TOC_SECTIONS = 16
 
 
 def _filename(dialogue: Dialogue, suffix: str) -> str:

@@ -3,9 +3,11 @@ a visitor driving the real pages, and desk officers."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,15 @@ from dialogue.consult import clock
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 FORM_TOKEN = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
 RECEIPT = re.compile(r'class="receipt-group">(\d{5})<')
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def said(page: str, msgid: str) -> bool:
+    """The page says `msgid`, in English or in its Japanese translation (the desk is Japanese first)."""
+    from babel.support import Translations
+
+    text = html.unescape(page)
+    return msgid in text or Translations.load(str(ROOT / "translations"), ["ja"]).gettext(msgid) in text
 
 
 @pytest.fixture

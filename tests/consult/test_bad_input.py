@@ -49,3 +49,13 @@ def test_stale_confirmation_after_leaving_is_harmless(desk_app):
     again = v.post("/consult/new/confirm", {"csrf_token": token, "receipt": code, "last_group": code[-5:],
                                              "written_down": "y"})
     assert again.status_code == 303 and again.headers["Location"].endswith("/consult")
+
+
+@pytest.mark.parametrize("part", ["\u0000", "x" * 36, "%00", "' or 1=1 --", "..%2F..%2Fetc"])
+def test_odd_ids_in_officer_urls_are_404(desk_app, desk_officer, part):
+    from tests.factories import sign_in
+
+    client = desk_app.test_client()
+    sign_in(client, desk_officer)
+    for path in (f"/officer/consult/{part}", f"/officer/consult/{part}/files/{part}", f"/officer/consult/{part}/feedback"):
+        assert client.get(path).status_code == 404, path

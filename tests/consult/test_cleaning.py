@@ -13,6 +13,7 @@ from clearance import files
 from clearance.db import db
 from dialogue.consult import scrub
 from tests.consult import samples
+from tests.consult.conftest import said
 
 
 def _stored_plaintexts(app) -> dict[str, bytes]:
@@ -41,7 +42,7 @@ def test_uploaded_file_is_stored_without_its_metadata(visitor, desk_app, name, m
         removed = db.session.execute(select(ConsultAttachment)).scalar_one().removed
     assert set(expected) <= set(removed)
     page = resp.get_data(as_text=True)
-    assert "Hidden details removed from your files" in page or "隠れた" in page
+    assert said(page, "Hidden details removed from your files")
 
 
 def test_jpeg_gps_is_gone_and_the_picture_stays_upright():

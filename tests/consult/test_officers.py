@@ -14,7 +14,7 @@ from clearance.db import db
 from clearance.outbox import MailMessage
 from clearance.permissions import Role
 from dialogue.consult.models import ConsultCase, FeedbackCandidate
-from tests.consult.conftest import Visitor, put_on_roster
+from tests.consult.conftest import Visitor, put_on_roster, said
 from tests.factories import csrf, sign_in
 
 
@@ -42,7 +42,8 @@ def test_other_roles_are_refused_the_inbox_and_the_case(desk_app, factory, case_
 def test_officer_not_on_the_roster_sees_nothing(desk_app, factory, case_id):
     client = _signed_in(desk_app, factory.person(Role.OFFICER))
     page = client.get("/officer/consult").get_data(as_text=True)
-    assert "not on the roster" in page or "名簿" in page
+    assert said(page, "You are not on the roster of the anonymous consultation desk, so no consultations are "
+                      "shown. An administrator can add you.")
     assert case_id not in page
     assert client.get(f"/officer/consult/{case_id}").status_code == 404
     assert client.get(f"/officer/consult/{case_id}/feedback").status_code == 404
@@ -164,13 +165,15 @@ def test_admin_manages_the_roster(desk_app, factory):
     client = _signed_in(desk_app, admin)
     page = client.get("/officer/consult/roster").get_data(as_text=True)
     assert officer.email in page and member.email not in page, "only officers can be put on the roster"
+    absent = "You are not on the roster of the anonymous consultation desk, so no consultations are shown. " \
+             "An administrator can add you."
     token = csrf(client, "/officer/consult/roster")
     client.post("/officer/consult/roster", data={"csrf_token": token, "action": "add", "user_id": member.id})
     client.post("/officer/consult/roster", data={"csrf_token": token, "action": "add", "user_id": officer.id})
     officer_client = _signed_in(desk_app, officer)
-    assert "not on the roster" not in officer_client.get("/officer/consult").get_data(as_text=True)
+    assert not said(officer_client.get("/officer/consult").get_data(as_text=True), absent)
     client.post("/officer/consult/roster", data={"csrf_token": token, "action": "remove", "user_id": officer.id})
-    assert "not on the roster" in officer_client.get("/officer/consult").get_data(as_text=True)
+    assert said(officer_client.get("/officer/consult").get_data(as_text=True), absent)
     with desk_app.app_context():
         summaries = [e.summary for e in db.session.execute(select(AuditEntry)).scalars()]
     assert "Officer added to the consultation desk" in summaries

@@ -17,6 +17,7 @@ from sqlalchemy import Integer, LargeBinary, String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from clearance.crypto import (
+    FILE_SOURCES,
     REGISTRY,
     EncryptedField,
     FileKeyProvider,
@@ -91,14 +92,17 @@ def flask_db(tmp_path: Path) -> Iterator[SimpleNamespace]:
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'test.db'}"
     db.init_app(app)
     saved = dict(REGISTRY)
+    saved_sources = dict(FILE_SOURCES)  # the app's file sources (stored_file) have no table here
     REGISTRY.clear()
     REGISTRY.update(FLASK_FIELDS)
+    FILE_SOURCES.clear()
     with app.app_context():
         db.metadata.create_all(db.engine, tables=FLASK_TABLES)
         yield SimpleNamespace(app=app, session=db.session, Note=CryptoTestNote, Secret=CryptoTestSecret)
         db.session.remove()
     REGISTRY.clear()
     REGISTRY.update(saved)
+    FILE_SOURCES.update(saved_sources)
 
 
 @pytest.fixture
@@ -107,12 +111,15 @@ def plain_db(tmp_path: Path) -> Iterator[SimpleNamespace]:
     engine = create_engine(f"sqlite:///{tmp_path / 'plain.db'}")
     PlainBase.metadata.create_all(engine)
     saved = dict(REGISTRY)
+    saved_sources = dict(FILE_SOURCES)
     REGISTRY.clear()
     REGISTRY.update(PLAIN_FIELDS)
+    FILE_SOURCES.clear()
     with Session(engine) as session:
         yield SimpleNamespace(session=session, Record=PlainRecord)
     REGISTRY.clear()
     REGISTRY.update(saved)
+    FILE_SOURCES.update(saved_sources)
     engine.dispose()
 
 

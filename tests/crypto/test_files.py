@@ -488,3 +488,43 @@ def test_the_probe_finds_plaintext_spooled_by_the_default_request_class(fapp, si
     finally:
         routes.PROBES.clear()
     assert found, "Werkzeug's default spool should have put the plaintext in a temporary file"
+
+
+# -- the request spool -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1, 256 * 1024, 256 * 1024 + 1, (1 << 20) + 3])
+def test_the_encrypted_spool_returns_what_was_written_and_keeps_only_ciphertext(tmp_path, size):
+    from clearance.crypto.spool import EncryptedSpool
+
+    marker = b"SPOOL-CANARY-" + os.urandom(6).hex().encode()
+    data = (marker + os.urandom(977)) * (size // 1000 + 1)
+    data = data[:size]
+    spool = EncryptedSpool(tmp_path / "spool")
+    for i in range(0, len(data), 65536 - 7):  # uneven pieces, as the multipart parser writes
+        spool.write(data[i : i + 65536 - 7])
+    assert spool.seek(0, 2) == size and spool.tell() == size  # FileStorage asks for the size like this
+    spool.seek(0)
+    assert spool.read(10) + spool.read() == data
+    spool.seek(0)
+    assert b"".join(iter(lambda: spool.read(4096), b"")) == data
+    if spool._file is not None:  # beyond one segment: on disk, sealed
+        spool._file.seek(0)
+        assert marker not in spool._file.read()
+    assert list((tmp_path / "spool").glob("*")) == []  # anonymous: nothing to find by name, nothing left on a crash
+    spool.close()
+
+
+def test_a_modified_spool_fails_instead_of_returning_other_bytes(tmp_path):
+    from clearance.crypto.spool import EncryptedSpool
+
+    spool = EncryptedSpool(tmp_path)
+    spool.write(os.urandom(600 * 1024))
+    spool.seek(0)
+    spool._file.seek(100)
+    byte = spool._file.read(1)
+    spool._file.seek(100)
+    spool._file.write(bytes([byte[0] ^ 1]))
+    spool.seek(0)
+    with pytest.raises(DecryptionError):
+        spool.read()

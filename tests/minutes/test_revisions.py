@@ -24,7 +24,9 @@ def test_minutes_start_from_the_replies_and_the_agenda(app, world):
     member = next(a for a in doc.attendees if a.user_id == world.a_member.id)
     assert member.attended and member.organisation == "甲材料株式会社"
     assert not any(a.user_id == world.a_colleague.id for a in doc.attendees)  # declined: not listed
-    assert [s.title for s in doc.sections] == ["脅威・リスク情報の共有", "サプライチェーンの現状", "Decisions"]
+    assert [s.title for s in doc.sections][:2] == ["脅威・リスク情報の共有", "サプライチェーンの現状"]
+    assert [s.kind for s in doc.sections] == ["agenda", "agenda", "decisions"]
+    assert [s.agenda_item_id is not None for s in doc.sections] == [True, True, False]
 
 
 def test_minutes_need_a_held_dialogue_and_only_one_per_dialogue(app, world):
