@@ -27,15 +27,19 @@ import logging
 import os
 import secrets
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
+import click
 from flask import Flask, Response, current_app, has_app_context, stream_with_context
 from flask import Request as FlaskRequest
+from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, LargeBinary, String, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -69,13 +73,17 @@ __all__ = [
     "FileRejected",
     "StoredFile",
     "UploadRequest",
+    "accepts_uploads",
+    "content_disposition",
     "delete_file",
     "files_dir",
+    "files_of",
     "init_app",
     "max_upload",
     "open_download",
     "save_upload",
     "send_download",
+    "verify",
 ]
 
 log = logging.getLogger("taiwa.files")
@@ -179,11 +187,13 @@ def storage_path(storage_name: str) -> Path:
 
 
 def human_size(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:g} {unit}" if unit == "bytes" else f"{n:.0f} {unit}" if n == int(n) else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
+    """20971520 -> "20 MiB"; 1536 -> "1.5 KiB" (for messages about limits)."""
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "bytes" or size == int(size) else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.0f} GiB" if size == int(size) else f"{size:.1f} GiB"
 
 
 def clean_filename(filename: str | None) -> str:
@@ -208,7 +218,7 @@ class _CheckingReader:
     """Wraps the upload stream for encrypt_stream: counts and limits bytes, and
     checks the content against the expected kind as it passes (constant memory)."""
 
-    def __init__(self, src: BinaryIO, kind: FileKind, limit: int, extensions: list[str]) -> None:
+    def __init__(self, src: BinaryIO, kind: FileKind, limit: int) -> None:
         self.src = src
         self.kind = kind
         self.limit = limit
@@ -217,7 +227,6 @@ class _CheckingReader:
         self._head_checked = False
         self._text = TextCheck() if kind.family == "text" else None
         self._tail = bytearray() if kind.family == "ooxml" else None
-        self._extensions = extensions
 
     def read(self, n: int = -1) -> bytes:
         data = self.src.read(n if n and n > 0 else 1 << 20)
@@ -306,7 +315,7 @@ def save_upload(
     stored.original_name = name
     target = stored.path
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    reader = _CheckingReader(stream, kind, limit, allowed.extensions)
+    reader = _CheckingReader(stream, kind, limit)
     # mkstemp: mode 0600, O_EXCL; only ciphertext is ever written to it.
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
     try:
@@ -556,6 +565,78 @@ def spool_dir() -> Path:
     return files_dir() / ".spool"
 
 
+# ---------------------------------------------------------------------------
+# Consistency check: files without rows (a crash between rename and commit) and rows without files
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class FilesReport:
+    orphans: list[Path] = field(default_factory=list)  # on disk, no row (older than min_age)
+    missing: list[str] = field(default_factory=list)  # stored_file ids whose file is gone
+
+
+def check_files(session: Session, *, min_age: float = 3600.0) -> FilesReport:
+    """Compare TAIWA_FILES_DIR with stored_file. Files younger than `min_age`
+    seconds are left out: an upload may be between its rename and its commit."""
+    report = FilesReport()
+    known: set[str] = set()
+    last = None
+    while True:
+        q = select(StoredFile.id, StoredFile.storage_name).order_by(StoredFile.id).limit(5000)
+        if last is not None:
+            q = q.where(StoredFile.id > last)
+        rows = session.execute(q).all()
+        if not rows:
+            break
+        for file_id, name in rows:
+            known.add(name)
+            try:
+                exists = storage_path(name).exists()
+            except DecryptionError:
+                exists = False
+            if not exists:
+                report.missing.append(file_id)
+        last = rows[-1][0]
+    root = files_dir()
+    cutoff = time.time() - min_age
+    if root.is_dir():
+        for sub in sorted(root.iterdir()):
+            if not (sub.is_dir() and len(sub.name) == 2):
+                continue
+            for path in sorted(sub.iterdir()):
+                with contextlib.suppress(FileNotFoundError):
+                    if path.name not in known and path.stat().st_mtime < cutoff:
+                        report.orphans.append(path)  # includes .part files of crashed uploads
+    return report
+
+
+@click.command("files-check")
+@click.option("--remove-orphans", is_flag=True, help="delete files that no row refers to (ciphertext only)")
+@click.option("--min-age", default=3600, show_default=True, type=click.IntRange(min=60),
+              help="seconds a file must be old to count as an orphan")
+@with_appcontext
+def files_check_command(remove_orphans: bool, min_age: int) -> None:
+    """Report stored files without a row and rows without a file."""
+    from clearance import audit
+
+    report = check_files(db.session, min_age=min_age)
+    click.echo(f"{len(report.orphans)} orphaned file(s), {len(report.missing)} row(s) without a file")
+    for file_id in report.missing:
+        click.echo(f"  missing: stored_file {file_id}")
+    if remove_orphans and report.orphans:
+        for path in report.orphans:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        audit.append(db.session, realm="crypto", kind=audit.Kind.CHANGE, summary="Orphaned files removed",
+                     data={"count": len(report.orphans)})
+        db.session.commit()
+        click.echo(f"  removed {len(report.orphans)} orphaned file(s)")
+    if report.missing:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
-    """Install the upload request class. Called by create_app."""
+    """Install the upload request class and the files-check command. Called by create_app."""
     app.request_class = UploadRequest
+    app.cli.add_command(files_check_command)

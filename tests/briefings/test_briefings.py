@@ -24,7 +24,7 @@ from tests.factories import audit_summaries, csrf, sign_in
 
 
 def _officer(app, factory, level=2, codes=("SEMI",)):
-    officer = factory.person(Role.OFFICER)
+    officer = factory.person(Role.OFFICER, locale="en")  # assertions read the English msgids
     grant(app, officer.id, level, codes)
     return officer
 
@@ -40,7 +40,7 @@ def _form(**kw) -> dict:
 def _member(app, factory, level=2, codes=("SEMI",), company=None):
     company = company or factory.company()
     certify(app, company, 2, [DEPT])
-    m = factory.person(Role.COMPANY_MEMBER, company_id=company, department=DEPT)
+    m = factory.person(Role.COMPANY_MEMBER, company_id=company, department=DEPT, locale="en")
     grant(app, m.id, level, codes)
     return m
 
@@ -246,7 +246,8 @@ def test_any_cleared_writer_may_raise_a_label(app, factory):
 
 
 def test_portion_marks_appear_only_when_parts_differ(app, factory):
-    officer = _officer(app, factory)
+    officer = factory.person(Role.OFFICER)  # Japanese interface: Japanese marks
+    grant(app, officer.id, 2, ["SEMI"])
     mixed = briefing(app, title="Mixed", level=1, body="# 題\n## 背景 [公開]\nOpen part.\n## 分析\nSensitive part.")
     uniform = briefing(app, title="Uniform", level=1, body="# 題\nAll one level.")
     client = app.test_client()
@@ -257,6 +258,10 @@ def test_portion_marks_appear_only_when_parts_differ(app, factory):
     assert re.search(r'portion-1"><span class="portion-mark">\(取扱注意\)</span><div class="portion-body"><p>Sensitive',
                      page)
     assert "portion-mark" not in client.get(f"/briefings/{uniform}").get_data(as_text=True)
+    english = app.test_client()
+    sign_in(english, _officer(app, factory))
+    page = english.get(f"/briefings/{mixed}").get_data(as_text=True)
+    assert '<span class="portion-mark">(P)</span>' in page and '<span class="portion-mark">(OS)</span>' in page
 
 
 def test_briefing_text_cannot_run_script_or_fetch_anything(app, factory):

@@ -528,3 +528,26 @@ def test_a_modified_spool_fails_instead_of_returning_other_bytes(tmp_path):
     spool.seek(0)
     with pytest.raises(DecryptionError):
         spool.read()
+
+
+# -- files-check -------------------------------------------------------------------------------------------
+
+
+def test_files_check_finds_orphans_and_missing_files_and_removes_only_orphans(fapp, tmp_path):
+    with fapp.test_request_context():
+        kept = files.save_upload(db.session, io.BytesIO(PDF), filename="a.pdf", owner_table="t", owner_id="1")
+        gone = files.save_upload(db.session, io.BytesIO(PDF), filename="b.pdf", owner_table="t", owner_id="1")
+        db.session.commit()
+        kept_path, gone_id = kept.path, gone.id
+        gone.path.unlink()
+    # an orphan: a file left by a crash between its rename and the commit, an hour ago
+    orphan = kept_path.parent / ("ab" * 32)
+    orphan.write_bytes(b"TWS\x01junk")
+    os.utime(orphan, (0, 0))
+    fresh = kept_path.parent / ("cd" * 32)  # an upload in flight: too young to judge
+    fresh.write_bytes(b"TWS\x01junk")
+    result = fapp.test_cli_runner().invoke(args=["files-check", "--remove-orphans"])
+    assert result.exit_code == 1  # a row without its file is an incident for the operator
+    assert f"missing: stored_file {gone_id}" in result.output
+    assert "removed 1 orphaned file(s)" in result.output
+    assert not orphan.exists() and fresh.exists() and kept_path.exists()
