@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from clearance.db import db, utcnow
 from clearance.permissions import Permission, requires
@@ -27,11 +31,33 @@ def _overview() -> service.Overview:
     return service.cached_overview(db.session, utcnow(), float(ttl))
 
 
+_fragments: dict[tuple[str, str, object], Markup] = {}
+_fragments_lock = threading.Lock()
+
+
+def _overview_html(o: service.Overview) -> Markup:
+    """Render the overview's body once per locale and zone for each cached set of figures.
+
+    The figures are the same for every officer (and already cached for the TTL), and
+    rendering ~100 translated, escaped table cells was most of the page's cost. Nothing
+    per-user or per-session (names, CSRF tokens) is inside the fragment."""
+    key = (str(get_locale()), str(get_timezone()), o.computed_at)
+    html = _fragments.get(key)
+    if html is None:
+        rendered = render_template("home/_overview.html", o=o, regions=REGIONS, sizes=SIZE_CLASSES,
+                                   sectors=SECTORS, tiers=TIERS)
+        html = Markup(rendered)  # noqa: S704 - output of our own autoescaped template
+        with _fragments_lock:
+            if len(_fragments) > 16:
+                _fragments.clear()
+            _fragments[key] = html
+    return html
+
+
 @bp.get("/officer")
 @requires(Permission.STAFF_HOME)
 def staff() -> str:
-    return render_template("home/staff.html", o=_overview(), regions=REGIONS, sizes=SIZE_CLASSES, sectors=SECTORS,
-                           tiers=TIERS)
+    return render_template("home/staff.html", overview_html=_overview_html(_overview()))
 
 
 @bp.get("/officer/charts/<name>.svg")
