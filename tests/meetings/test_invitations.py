@@ -96,8 +96,10 @@ def test_clearance_policy_decides_who_is_excluded(app, world, monkeypatch):
     p = _preview(app, did, service.InviteFilter(group_id=world.chain))
     assert world.b_member.id not in {c.user_id for c in p.invitees}
     assert world.a_member.id in {c.user_id for c in p.invitees}
+    with app.test_request_context():  # the explanation is in the request's language, as in the preview
+        expected = policy.explain("no_clearance")
     assert [(c.excluded, c.excluded_detail) for c in p.candidates if c.user_id == world.b_member.id] == [
-        ("clearance", policy.explain("no_clearance"))]
+        ("clearance", expected)]
 
 
 def _reply(app, who, inv_id, answer, **kw):
