@@ -94,7 +94,8 @@ class Notifier:
                                    deadline=dialogue.answer_by and times.show(dialogue.answer_by, dialogue.time_zone,
                                                                                None, locale))
             attachment = self._ics(dialogue, user, invitation.status, method, link, locale) if method else None
-        enqueue(self.session, to=user.email, subject=f"[Taiwa] {title}", body=body, attachment=attachment)
+            subject = _("[Taiwa] %(title)s", title=title)
+        enqueue(self.session, to=user.email, subject=subject, body=body, attachment=attachment)
         self.session.add(Notification(user_id=user.id, kind=kind, title=title[:300], link=path))
 
     # -- entry points
