@@ -7,12 +7,12 @@ partial text, and the audit log names table, column and row, never content.
 
 from __future__ import annotations
 
-import html
 import io
 import json
 from types import SimpleNamespace
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, inspect, select, update
 
 from clearance import failclosed, files, outbox
@@ -72,7 +72,7 @@ def _expected_message(app, locale: str) -> str:
         from flask import session
 
         session["locale"] = locale
-        return html.escape(failclosed.message(), quote=False)
+        return str(escape(failclosed.message()))
 
 
 def _read(env, s):
