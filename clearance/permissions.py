@@ -129,13 +129,22 @@ def required_permission(view: Callable[..., object]) -> Permission | None:
     return getattr(view, "required_permission", None)
 
 
+_ROLE_LABELS: dict[str, dict[str, str]] = {}
+
+
 def role_labels() -> dict[str, str]:
+    """Role names in the current language (built once per language: the header shows one on every page)."""
+    from flask_babel import get_locale
     from flask_babel import gettext as _
 
-    return {
-        Role.OFFICER: _("Officer"),
-        Role.SECURITY_OFFICER: _("Security officer"),
-        Role.ADMIN: _("Administrator"),
-        Role.COMPANY_MEMBER: _("Company member"),
-        Role.COMPANY_ADMIN: _("Company administrator"),
-    }
+    locale = str(get_locale())
+    labels = _ROLE_LABELS.get(locale)
+    if labels is None:
+        labels = _ROLE_LABELS[locale] = {
+            Role.OFFICER: _("Officer"),
+            Role.SECURITY_OFFICER: _("Security officer"),
+            Role.ADMIN: _("Administrator"),
+            Role.COMPANY_MEMBER: _("Company member"),
+            Role.COMPANY_ADMIN: _("Company administrator"),
+        }
+    return labels

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from werkzeug.datastructures import CallbackDict
 
@@ -57,6 +57,8 @@ class DatabaseStore:
     def __init__(self, engine_getter) -> None:
         self._engine_getter = engine_getter
         self.t = WebSession.__table__
+        # Built once: SQLAlchemy then reuses the compiled statement on every request.
+        self._load = select(self.t).where(self.t.c.id_hash == bindparam("id_hash"))
 
     @property
     def engine(self) -> Engine:
@@ -64,7 +66,7 @@ class DatabaseStore:
 
     def load(self, id_hash: str) -> Record | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(self.t).where(self.t.c.id_hash == id_hash)).first()
+            row = conn.execute(self._load, {"id_hash": id_hash}).first()
         if row is None:
             return None
         return Record(row.id_hash, row.user_id, row.created_at, row.last_seen_at, json.loads(row.data))
