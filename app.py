@@ -159,6 +159,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 def _send_mail_after_commit(session: Session) -> None:
     if session.info.pop("outbox_pending", False):
         try:
+            if session.info.pop("outbox_background", False):
+                outbox.deliver_in_background(db.engine, current_app.config)
+                return
             outbox.deliver_pending(db.engine, current_app.config)
         except RuntimeError:  # outside an application context (scripts): `flask send-mail` will deliver
             pass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -121,7 +122,7 @@ def deliver_pending(engine: Engine, config: Mapping[str, Any], limit: int = 50) 
                 audit.append(session, realm="crypto", kind=audit.Kind.NEGATIVE, summary="Decryption failed",
                              data={"table": where[0], "column": where[1], "row_id": where[2],
                                    "reason": str(exc)[:200]})
-            except (OSError, smtplib.SMTPException) as exc:
+            except Exception as exc:  # one bad message must not stop the others, nor fail the request
                 msg.claimed_at = None
                 msg.last_error = type(exc).__name__
                 log.warning("mail %s not sent: %s", msg_id, type(exc).__name__)
@@ -133,6 +134,14 @@ def deliver_pending(engine: Engine, config: Mapping[str, Any], limit: int = 50) 
                 sent += 1
             session.commit()
     return sent
+
+
+def deliver_in_background(engine: Engine, config: Mapping[str, Any]) -> threading.Thread:
+    """Deliver after the response instead of inside it. Used where the time an answer takes must not
+    depend on whether a mail was queued (password reset: otherwise timing tells which addresses exist)."""
+    worker = threading.Thread(target=deliver_pending, args=(engine, dict(config)), name="taiwa-mail", daemon=True)
+    worker.start()
+    return worker
 
 
 def _send(msg: MailMessage, config: Mapping[str, Any]) -> None:

@@ -147,11 +147,18 @@ class Mailbox:
         self.messages.append(message_from_bytes(envelope.content, policy=default))
         return "250 OK"
 
-    def last_to(self, address: str):
-        for msg in reversed(self.messages):
-            if msg["To"] == address:
-                return msg
-        raise AssertionError(f"no mail to {address}; have {[m['To'] for m in self.messages]}")
+    def last_to(self, address: str, wait: float = 5.0):
+        """The newest message to this address, waiting a little for mail sent in the background."""
+        import time
+
+        deadline = time.monotonic() + wait
+        while True:
+            for msg in reversed(self.messages):
+                if msg["To"] == address:
+                    return msg
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no mail to {address}; have {[m['To'] for m in self.messages]}")
+            time.sleep(0.05)
 
 
 def free_port() -> int:

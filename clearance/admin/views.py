@@ -168,7 +168,12 @@ def account_unlock(account_id: str) -> Response:
 @bp.post("/accounts/<account_id>/reset-2fa")
 @requires(Permission.ACCOUNTS_MANAGE)
 def account_reset_2fa(account_id: str) -> Response:
-    return _act(account_id, lambda t: accounts.reset_second_factor(db.session, current_user, t))
+    # A lost or stolen phone: whoever holds a session with it is signed out too.
+    return _act(
+        account_id,
+        lambda t: accounts.reset_second_factor(db.session, current_user, t),
+        after=lambda t: current_app.session_interface.store.delete_user(t.id),
+    )
 
 
 def _audit_query(form: AuditFilterForm):

@@ -8,10 +8,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from clearance.audit import Kind
-from clearance.auth import passwords, service, totp
+from clearance.auth import service, totp
 from clearance.auth import sessions as server_sessions
 from clearance.auth.forms import ChangePasswordForm, ConfirmPasswordForm, EmptyForm, EnrolForm, PreferencesForm
-from clearance.auth.views import enrolment_secret
+from clearance.auth.views import client, enrolment_secret, limits
 from clearance.db import db
 from clearance.permissions import Permission, requires
 
@@ -57,7 +57,7 @@ def change_password() -> Response | str:
     form = ChangePasswordForm()
     if not form.validate_on_submit():
         return _page(pw=form), 400
-    if not passwords.verify_password(current_user.password_hash, form.current.data):
+    if not _current_password_ok(form.current.data):
         form.current.errors.append(_("The current password is not correct."))
         service.audit_event(db.session, current_user, "account", Kind.NEGATIVE, "Password change refused: wrong current password")
         db.session.commit()
@@ -66,6 +66,7 @@ def change_password() -> Response | str:
     if problems:
         form.password.errors.extend(problems)
         return _page(pw=form), 400
+    service.revoke_reset_tokens(db.session, current_user)
     service.audit_event(db.session, current_user, "account", Kind.CHANGE, "Password changed")
     db.session.commit()
     ended = current_app.session_interface.store.delete_user(current_user.id, except_hash=session.record.id_hash)
@@ -93,8 +94,14 @@ def totp_enrol() -> Response | str:
                            action=url_for("account.totp_enrol"))
 
 
+def _current_password_ok(password: str) -> bool:
+    return service.check_current_password(
+        db.session, current_user, password, client(), secret=current_app.config["SECRET_KEY"], limits=limits()
+    )
+
+
 def _confirmed(form: ConfirmPasswordForm) -> bool:
-    if form.validate_on_submit() and passwords.verify_password(current_user.password_hash, form.current.data):
+    if form.validate_on_submit() and _current_password_ok(form.current.data):
         return True
     flash(_("The current password is not correct."), "error")
     return False

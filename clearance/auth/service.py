@@ -67,7 +67,7 @@ def sign_in(session: Session, email: str, password: str, client: Client, *, secr
         until = throttle.locked_until(session, key)
         if until:
             audit.append(session, realm="auth", kind=Kind.NEGATIVE, summary="Sign-in refused: locked",
-                         data={"email": email[:254], "scope": outcome.value, "ip": client.address})
+                         data={"account": acct_key, "scope": outcome.value, "ip": client.address})
             session.commit()
             return SignIn(outcome, until=until)
     user = find_by_email(session, email)
@@ -94,12 +94,14 @@ def sign_in(session: Session, email: str, password: str, client: Client, *, secr
 def _failed(session, email, client, acct_key, client_key, limits, user) -> SignIn:
     locked_acct = throttle.record_failure(session, acct_key, limits.account_max, limits.window)
     locked_client = throttle.record_failure(session, client_key, limits.client_max, limits.window)
+    # For unknown accounts only a keyed hash of what was typed: people paste passwords into the wrong field.
+    typed = email[:254] if user is not None else acct_key
     audit.append(session, realm="auth", kind=Kind.NEGATIVE, summary="Sign-in failed",
-                 actor_id=user.id if user else None, actor=email[:254] or "unknown",
-                 data={"email": email[:254], "ip": client.address, "known": user is not None})
+                 actor_id=user.id if user else None, actor=user.email if user else "unknown",
+                 data={"email": typed, "ip": client.address, "known": user is not None})
     if locked_acct or locked_client:
         audit.append(session, realm="auth", kind=Kind.NEGATIVE, summary="Sign-in locked out after repeated failures",
-                     actor_id=user.id if user else None, actor=email[:254] or "unknown",
+                     actor_id=user.id if user else None, actor=user.email if user else "unknown",
                      data={"scope": "account" if locked_acct else "client", "ip": client.address,
                            "minutes": int(limits.window.total_seconds() // 60)})
     session.commit()
@@ -180,7 +182,26 @@ def confirm_enrolment(session: Session, user: UserAccount, secret_b32: str, code
     codes = replace_recovery_codes(session, user)
     audit.append(session, realm="account", kind=Kind.CHANGE, summary="Two-step sign-in enabled",
                  actor_id=user.id, actor=user.email)
+    _notify_enrolment(session, user)
     return codes
+
+
+def _notify_enrolment(session: Session, user: UserAccount) -> None:
+    """Whoever enrols needs only the password: tell the owner at once, so an enrolment by someone
+    else (a leaked welcome mail, a phished password) does not go unnoticed."""
+    from flask import has_request_context
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from clearance.outbox import enqueue
+
+    if not has_request_context():
+        return
+    with force_locale(user.locale or "ja"):
+        enqueue(session, to=user.email, subject=_("Taiwa: two-step sign-in was turned on"),
+                body=_("Two-step sign-in was just turned on for your Taiwa account with a new authenticator app. "
+                       "If this was not you, contact the Taiwa administrators immediately: "
+                       "someone knows your password."))
 
 
 def replace_recovery_codes(session: Session, user: UserAccount) -> list[str]:
@@ -226,8 +247,7 @@ def start_password_reset(session: Session, email: str, ttl: timedelta) -> tuple[
     """Create a single-use token for an active account; None (silently) for anything else."""
     user = find_by_email(session, email)
     if user is None or not user.active:
-        audit.append(session, realm="auth", kind=Kind.INFO, summary="Password reset asked for an unknown address",
-                     data={"email": email[:254]})
+        audit.append(session, realm="auth", kind=Kind.INFO, summary="Password reset asked for an unknown address")
         return None
     token = secrets.token_urlsafe(32)
     session.add(PasswordResetToken(token_hash=token_digest(token), user_id=user.id, expires_at=utcnow() + ttl))
@@ -257,10 +277,34 @@ def finish_password_reset(
     if problems:
         return user, problems
     row.used_at = utcnow()
+    revoke_reset_tokens(session, user)
     throttle.clear(session, throttle.bucket_key(secret, "acct", user.email))
     audit.append(session, realm="auth", kind=Kind.CHANGE, summary="Password reset completed",
                  actor_id=user.id, actor=user.email)
     return user, []
+
+
+def revoke_reset_tokens(session: Session, user: UserAccount) -> None:
+    """Any other outstanding reset or welcome link dies with a password change."""
+    session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+
+
+def check_current_password(
+    session: Session, user: UserAccount, password: str, client: Client, *, secret: str, limits: throttle.Limits
+) -> bool:
+    """Re-authentication inside a session (password change, 2FA off, new recovery codes). Failures count
+    towards the same lock-out as sign-in, so a stolen session cannot be used to guess the password."""
+    acct_key, client_key = _keys(secret, user.email, client)
+    if throttle.locked_until(session, acct_key) or throttle.locked_until(session, client_key):
+        return False
+    if passwords.verify_password(user.password_hash, password):
+        return True
+    _failed(session, user.email, client, acct_key, client_key, limits, user)
+    return False
 
 
 def audit_event(session: Session, user: UserAccount | None, realm: str, kind: Kind, summary: str,

@@ -723,13 +723,17 @@ def _promote_waitlist(session: Session, dialogue: Dialogue, notify) -> list[Invi
     return promoted
 
 
-def colleagues(session: Session, invitation: Invitation) -> list[UserAccount]:
-    """Active accounts of the same company not yet invited to this dialogue: who it can be handed to."""
+def colleagues(session: Session, invitation: Invitation, now: datetime | None = None) -> list[UserAccount]:
+    """Active accounts of the same company not yet invited to this dialogue, and cleared for its
+    level: who it can be handed to."""
     invited = select(Invitation.user_id).where(Invitation.dialogue_id == invitation.dialogue_id)
-    return list(session.execute(
+    people = list(session.execute(
         select(UserAccount).where(UserAccount.company_id == invitation.company_id, UserAccount.active,
                                   UserAccount.id.not_in(invited)).order_by(UserAccount.display_name)
     ).scalars())
+    level = session.execute(select(Dialogue.level).where(Dialogue.id == invitation.dialogue_id)).scalar_one()
+    excluded = clearance_exclusions(session, [p.id for p in people], level, now)
+    return [p for p in people if p.id not in excluded]
 
 
 def delegate(session: Session, actor: UserAccount, invitation: Invitation, colleague_id: str, *,
@@ -749,6 +753,9 @@ def delegate(session: Session, actor: UserAccount, invitation: Invitation, colle
                                   UserAccount.company_id == invitation.company_id, UserAccount.active)
     ).scalar_one_or_none()
     if target is None or target.id == invitation.user_id:
+        raise Refused("colleague")
+    # Handing on must not get round the clearance check that decided who was invited.
+    if clearance_exclusions(session, [target.id], dialogue.level, now):
         raise Refused("colleague")
     if session.execute(select(exists().where(Invitation.dialogue_id == dialogue.id,
                                              Invitation.user_id == target.id))).scalar_one():

@@ -227,3 +227,24 @@ def test_marking_held_records_which_companies_were_reached(app, world):
         db.session.commit()
         reach = db.session.get(CompanyReach, world.a)
         assert reach is not None and reach.last_at == d.starts_at and reach.dialogues == 1
+
+
+def test_delegating_a_classified_invitation_to_an_uncleared_colleague_is_refused(app, world, factory, monkeypatch):
+    from clearance import policy
+
+    newcomer = factory.person(factory_role_member(), company_id=world.a)  # not cleared
+
+    def eligibility(session, label, user_ids, now, **kw):
+        return {u: policy.Decision(u == world.a_member.id, "granted" if u == world.a_member.id else "no_clearance")
+                for u in user_ids}
+
+    monkeypatch.setattr(policy, "eligibility", eligibility)
+    did = plan(app, world.officer.id, counterpart=world.chain, start=soon(), level=2)
+    ids = invite(app, world.officer.id, did, service.InviteFilter(company_id=world.a))
+    with app.test_request_context():
+        invitations = [db.session.get(Invitation, i) for i in ids]
+        assert [i.user_id for i in invitations] == [world.a_member.id]  # only the cleared member was asked
+        assert newcomer.id not in {c.id for c in service.colleagues(db.session, invitations[0])}
+    with pytest.raises(service.Refused) as exc:
+        _delegate(app, world.a_member, ids[0], newcomer.id)
+    assert exc.value.code == "colleague"
