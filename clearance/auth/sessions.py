@@ -65,8 +65,11 @@ class DatabaseStore:
         return self._engine_getter()
 
     def load(self, id_hash: str) -> Record | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(self._load, {"id_hash": id_hash}).first()
+        # Read through the request's ORM session: the user is loaded on the same connection right
+        # after, so a request checks out (and pings) one connection instead of two.
+        from clearance.db import db
+
+        row = db.session.execute(self._load, {"id_hash": id_hash}).first()
         if row is None:
             return None
         return Record(row.id_hash, row.user_id, row.created_at, row.last_seen_at, json.loads(row.data))
