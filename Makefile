@@ -13,9 +13,9 @@ APT_TEST := chromium postgresql redis-server redis-tools
 .PHONY: run test bench lint setup setup-dev system-packages system-packages-test translations instance-keys db-upgrade clean
 
 run: setup db-upgrade
-	$(BIN)/flask seed-demo --if-empty
+	umask 077; $(BIN)/flask seed-demo --if-empty
 	@echo "Taiwa: http://127.0.0.1:$(PORT)  (demo accounts: instance/demo-accounts.json)"
-	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) "app:create_app()"
+	umask 077; PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) "app:create_app()"
 
 test: setup-dev system-packages-test
 	$(BIN)/ruff check .
@@ -50,10 +50,11 @@ translations: $(BIN)/.installed
 	$(BIN)/pybabel compile -d translations 2>&1 | tail -n 1
 
 instance-keys: $(BIN)/.installed
+	mkdir -p instance && chmod 700 instance
 	$(BIN)/python -c "from clearance.config import ensure_secret_key; from clearance.crypto import ensure_dev_keyfile; ensure_secret_key(); ensure_dev_keyfile('instance/keys.json')"
 
 db-upgrade: setup
-	$(BIN)/flask db upgrade heads
+	umask 077; $(BIN)/flask db upgrade heads
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

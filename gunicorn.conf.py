@@ -26,4 +26,5 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 logger_class = "clearance.anonymity.AnonymousPathsLogger"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("TAIWA_FORWARDED_ALLOW_IPS", "127.0.0.1")
+umask = 0o077  # the database, uploads and logs we create are readable by this account only
 preload_app = False  # each worker opens its own database connections
