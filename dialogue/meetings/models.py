@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from clearance.crypto import EncryptedField
 from clearance.db import db, new_id, utcnow
 
 FORMATS = ("association", "supply_chain", "technology", "company")
@@ -180,8 +182,11 @@ class AdvanceTopic(db.Model):
     company_id: Mapped[str] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), nullable=False)
     author_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    body: Mapped[str] = mapped_column(Text, nullable=False)
+    #: what the company asked, sealed: a stolen database must not reveal what companies told the ministry
+    body_ct: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    body = EncryptedField("body_ct")
 
 
 class CalendarFeed(db.Model):

@@ -155,7 +155,7 @@ def upgrade():
         sa.Column("company_id", sa.String(36), nullable=False),
         sa.Column("author_id", sa.String(36), nullable=True),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("body_ct", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.CheckConstraint("kind IN ('topic', 'question')", name="ck_advance_topic_kind_known"),
         _fk("advance_topic", "dialogue_id", "dialogue", "CASCADE"),
