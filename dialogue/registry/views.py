@@ -4,6 +4,7 @@ through service.py, then renders."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -80,6 +81,34 @@ def _blame(form, exc: RegisterError) -> None:
         target.errors = [*target.errors, str(exc.message)]
     else:
         flash(str(exc.message), "error")
+
+
+_FAILED = object()
+
+
+def _attempt(form, change: Callable[[], Any]) -> Any:
+    """Run one register change and commit it; on a RegisterError roll back, show the reason on the
+    form and return _FAILED. Every create and edit view goes through here."""
+    try:
+        result = change()
+        db.session.commit()
+    except RegisterError as exc:
+        db.session.rollback()
+        _blame(form, exc)
+        return _FAILED
+    return result
+
+
+def _deleted(delete: Callable[[], Any]) -> bool:
+    """Delete and commit; when other records still point at the row, roll back and say why."""
+    try:
+        delete()
+        db.session.commit()
+    except service.InUse as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return False
+    return True
 
 
 @bp.context_processor
@@ -165,13 +194,8 @@ def _company_data(form: CompanyForm) -> CompanyData:
 def company_new():
     form = _company_form()
     if form.validate_on_submit():
-        try:
-            company = service.create_company(db.session, current_user, _company_data(form))
-            db.session.commit()
-        except RegisterError as exc:
-            db.session.rollback()
-            _blame(form, exc)
-        else:
+        company = _attempt(form, lambda: service.create_company(db.session, current_user, _company_data(form)))
+        if company is not _FAILED:
             flash(_("Company added to the register."), "info")
             return redirect(url_for("registry.company", company_id=company.id))
     return _render("registry/company_form.html", form, company=None)
@@ -201,13 +225,8 @@ def company_edit(company_id: str):
     values["associations"] = values.pop("association_ids")
     form = _company_form(values)
     if form.validate_on_submit():
-        try:
-            changed = service.update_company(db.session, current_user, c, _company_data(form))
-            db.session.commit()
-        except RegisterError as exc:
-            db.session.rollback()
-            _blame(form, exc)
-        else:
+        changed = _attempt(form, lambda: service.update_company(db.session, current_user, c, _company_data(form)))
+        if changed is not _FAILED:
             flash(_("Saved.") if changed else _("Nothing was changed."), "info")
             return redirect(url_for("registry.company", company_id=c.id))
     return _render("registry/company_form.html", form, company=c)
@@ -220,12 +239,7 @@ def company_delete(company_id: str):
     form = EmptyForm()
     if form.validate_on_submit():
         name = c.name_ja if _locale() == "ja" else c.name_en
-        try:
-            service.delete_company(db.session, current_user, c)
-            db.session.commit()
-        except service.InUse as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
+        if not _deleted(lambda: service.delete_company(db.session, current_user, c)):
             return redirect(url_for("registry.company", company_id=company_id[:36]))
         flash(_("%(name)s was deleted from the register.", name=name), "info")
         return redirect(url_for("registry.companies"))
@@ -420,13 +434,8 @@ def _association_data(form: AssociationForm) -> AssociationData:
 def association_new():
     form = AssociationForm()
     if form.validate_on_submit():
-        try:
-            a = service.create_association(db.session, current_user, _association_data(form))
-            db.session.commit()
-        except RegisterError as exc:
-            db.session.rollback()
-            _blame(form, exc)
-        else:
+        a = _attempt(form, lambda: service.create_association(db.session, current_user, _association_data(form)))
+        if a is not _FAILED:
             flash(_("Association added to the register."), "info")
             return redirect(url_for("registry.association", association_id=a.id))
     return _render("registry/association_form.html", form, association=None)
@@ -454,13 +463,8 @@ def association_edit(association_id: str):
     else:
         form = AssociationForm()
     if form.validate_on_submit():
-        try:
-            service.update_association(db.session, current_user, a, _association_data(form))
-            db.session.commit()
-        except RegisterError as exc:
-            db.session.rollback()
-            _blame(form, exc)
-        else:
+        outcome = _attempt(form, lambda: service.update_association(db.session, current_user, a, _association_data(form)))
+        if outcome is not _FAILED:
             flash(_("Saved."), "info")
             return redirect(url_for("registry.association", association_id=a.id))
     return _render("registry/association_form.html", form, association=a)
@@ -473,12 +477,7 @@ def association_delete(association_id: str):
     form = EmptyForm()
     name = a.name_ja if _locale() == "ja" else a.name_en
     if form.validate_on_submit():
-        try:
-            service.delete_association(db.session, current_user, a)
-            db.session.commit()
-        except service.InUse as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
+        if not _deleted(lambda: service.delete_association(db.session, current_user, a)):
             return redirect(url_for("registry.association", association_id=association_id[:36]))
         flash(_("%(name)s was deleted from the register.", name=name), "info")
         return redirect(url_for("registry.associations"))
@@ -555,13 +554,8 @@ def _group_data(form: GroupForm) -> GroupData:
 def group_new():
     form = GroupForm()
     if form.validate_on_submit():
-        try:
-            g = service.create_group(db.session, current_user, _group_data(form))
-            db.session.commit()
-        except RegisterError as exc:
-            db.session.rollback()
-            _blame(form, exc)
-        else:
+        g = _attempt(form, lambda: service.create_group(db.session, current_user, _group_data(form)))
+        if g is not _FAILED:
             flash(_("Company group added to the register."), "info")
             return redirect(url_for("registry.group", group_id=g.id))
     return _render("registry/group_form.html", form, group=None)
@@ -618,13 +612,8 @@ def group_edit(group_id: str):
         form = GroupForm()
     form.kind.data = g.kind  # fixed at creation
     if form.validate_on_submit():
-        try:
-            service.update_group(db.session, current_user, g, _group_data(form))
-            db.session.commit()
-        except RegisterError as exc:
-            db.session.rollback()
-            _blame(form, exc)
-        else:
+        outcome = _attempt(form, lambda: service.update_group(db.session, current_user, g, _group_data(form)))
+        if outcome is not _FAILED:
             flash(_("Saved."), "info")
             return redirect(url_for("registry.group", group_id=g.id))
     return _render("registry/group_form.html", form, group=g)
@@ -637,12 +626,7 @@ def group_delete(group_id: str):
     form = EmptyForm()
     name = g.name_ja if _locale() == "ja" else g.name_en
     if form.validate_on_submit():
-        try:
-            service.delete_group(db.session, current_user, g)
-            db.session.commit()
-        except service.InUse as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
+        if not _deleted(lambda: service.delete_group(db.session, current_user, g)):
             return redirect(url_for("registry.group", group_id=group_id[:36]))
         flash(_("%(name)s was deleted from the register.", name=name), "info")
         return redirect(url_for("registry.groups"))
