@@ -83,7 +83,27 @@ def legal_today(now: datetime) -> date:
 # ---------------------------------------------------------------------------
 
 
-class PersonalClearance(db.Model):
+class _Recorded:
+    """What every clearance record carries: its status, whether the access rule uses it, and who
+    asked for, decided and last changed it, with reasons (shared by personal and company records)."""
+
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: the record the access rule uses for this person or company (at most one)
+    in_force: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(36), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    #: the approving security officer (level 2: never the requester); the requester otherwise
+    decided_by: Mapped[str | None] = mapped_column(String(36))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    #: last suspension, revocation or supersession
+    status_changed_by: Mapped[str | None] = mapped_column(String(36))
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PersonalClearance(_Recorded, db.Model):
     """適性評価の結果 — the outcome of one person's suitability assessment, as recorded."""
 
     __tablename__ = "personal_clearance"
@@ -110,20 +130,6 @@ class PersonalClearance(db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
     #: the person signed the confidentiality undertaking (秘密保持の誓約)
     undertaking_signed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
-    #: the record the access rule uses for this person (at most one)
-    in_force: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    reason: Mapped[str] = mapped_column(Text, nullable=False)
-    requested_by: Mapped[str] = mapped_column(String(36), nullable=False)
-    requested_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
-    #: the approving security officer (level 2: never the requester); the requester otherwise
-    decided_by: Mapped[str | None] = mapped_column(String(36))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
-    decision_reason: Mapped[str | None] = mapped_column(Text)
-    #: last suspension, revocation or supersession
-    status_changed_by: Mapped[str | None] = mapped_column(String(36))
-    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    status_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ClearanceCompartment(db.Model):
@@ -135,7 +141,7 @@ class ClearanceCompartment(db.Model):
     code: Mapped[str] = mapped_column(ForeignKey("compartment.code"), primary_key=True)
 
 
-class CompanyCertification(db.Model):
+class CompanyCertification(_Recorded, db.Model):
     """適合事業者 — a company's standing as a qualified business, for some of its departments."""
 
     __tablename__ = "company_certification"
@@ -158,17 +164,6 @@ class CompanyCertification(db.Model):
     contract_ref: Mapped[str] = mapped_column(String(120), nullable=False)
     expires_on: Mapped[date] = mapped_column(Date, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
-    in_force: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    reason: Mapped[str] = mapped_column(Text, nullable=False)
-    requested_by: Mapped[str] = mapped_column(String(36), nullable=False)
-    requested_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
-    decided_by: Mapped[str | None] = mapped_column(String(36))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
-    decision_reason: Mapped[str | None] = mapped_column(Text)
-    status_changed_by: Mapped[str | None] = mapped_column(String(36))
-    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    status_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class CertificationDepartment(db.Model):
