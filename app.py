@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clearance import anonymity, audit, crypto, failclosed, files, guard, outbox
+from clearance import anonymity, audit, crypto, failclosed, files, freshness, guard, outbox
 from clearance.auth import passwords
 from clearance.auth.models import UserAccount
 from clearance.auth.sessions import DatabaseStore, RedisStore, ServerSessionInterface
@@ -67,6 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     guard.init_app(app)
     files.init_app(app)  # upload request class: file parts are spooled encrypted, never as plaintext
     failclosed.init_app(app)  # any DecryptionError: audited, clear error page, nothing shown
+    freshness.init_app(app)  # cached page bodies, keyed by the data generation
 
     from clearance.admin.views import bp as admin_bp
     from clearance.auth.account_views import bp as account_bp

@@ -268,6 +268,13 @@ def standing(subject: Subject, now: datetime) -> Standing | None:
 # ---------------------------------------------------------------------------
 
 
+def changes_at(subject: Subject, now: datetime) -> datetime | None:
+    """When the subject's standing changes by the passing of time alone: the first expiry ahead."""
+    ahead = [f.expires_at for f in (subject.clearance, subject.certification)
+             if f is not None and f.expires_at > now]
+    return min(ahead, default=None)
+
+
 def subjects(session: Session, user_ids: Collection[str]) -> dict[str, Subject]:
     """Facts for many accounts in four queries (used by eligibility and by subject())."""
     from dialogue.registry.models import GroupMember  # company groups live in the register

@@ -105,6 +105,31 @@ def test_deactivation_takes_effect_on_the_next_request(app, factory):
     assert client.get("/portal").status_code == 302
 
 
+def test_session_row_and_account_come_in_one_statement(app, factory):
+    """The account is read with the session row, so a signed-in page makes one round trip for both."""
+    from sqlalchemy import event
+
+    member = factory.person(Role.COMPANY_MEMBER)
+    client = app.test_client()
+    sign_in(client, member)
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/account/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    account_reads = [s for s in seen if "FROM user_account" in s or "JOIN user_account" in s]
+    assert account_reads and "web_session" in account_reads[0]
+    assert not any("FROM user_account" in s and "web_session" not in s and "WHERE user_account.id =" in s
+                   for s in seen), seen
+
+
 @pytest.mark.parametrize("garbage", ["x", "a" * 5000, "../../etc/passwd", "\u00e9\u00e9", "=" * 40, ""])
 def test_garbage_session_cookie_is_a_fresh_session(client, garbage):
     client.set_cookie("taiwa_session", garbage)

@@ -558,6 +558,15 @@ def cleared_level(session: Session, user_id: str, now: datetime | None = None) -
     return int(found.level) if found is not None else 0
 
 
+def clearance_changes_at(session: Session, user_id: str, now: datetime) -> datetime | None:
+    """When this account's standing changes by the passing of time alone (an expiry), if ever."""
+    try:
+        from clearance import policy
+    except ImportError:
+        return None
+    return policy.changes_at(policy.subject(session, user_id), now)
+
+
 def _fingerprint(user_ids: list[str | None]) -> str:
     return hashlib.sha256("\n".join(sorted(u for u in user_ids if u)).encode()).hexdigest()[:32]
 

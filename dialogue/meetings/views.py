@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from clearance import freshness
 from clearance.db import db, utcnow
 from clearance.permissions import Permission, requires
 from dialogue.meetings import ics, labels, service, times
@@ -95,6 +96,14 @@ def notifier() -> Notifier:
 @bp.get("")
 @requires(Permission.DIALOGUES_READ)
 def index() -> str:
+    # The body depends on the records, the viewer (role, clearance, zone), the language and the
+    # query: cached per generation under exactly those (clearance/freshness.py).
+    key = ("meetings.index", current_user.id, str(get_locale()), request.query_string)
+    body = freshness.cached_body(key, _list_body, ttl=60.0, valid_until=clearance_limit)
+    return render_template("meetings/list.html", body=body)
+
+
+def _list_body() -> str:
     form = ListFilterForm(request.args)
     form.status.choices = [("", _("All statuses")), *labels.STATUS_LABELS.items()]
     form.format.choices = [("", _("All formats")), *labels.FORMAT_LABELS.items()]
@@ -112,7 +121,15 @@ def index() -> str:
     page = service.paginate(db.session, service.list_query(f, current_user.id, utcnow()),
                             int(number) if number.isdigit() and len(number) < 7 else 1, PER_PAGE)
     counts = service.reply_counts(db.session, [row[0].id for row in page.items])
-    return render_template("meetings/list.html", form=form, page=page, counts=counts, f=f)
+    return render_template("meetings/_list_body.html", form=form, page=page, counts=counts, f=f)
+
+
+def clearance_limit() -> float | None:
+    """When the viewer's clearance lapses by time alone: a cached body showing classified titles
+    must not outlive it (the cache's monotonic clock)."""
+    now = utcnow()
+    at = service.clearance_changes_at(db.session, current_user.id, now)
+    return None if at is None else freshness.monotonic_at(at, now)
 
 
 @bp.get("/upcoming")

@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from clearance import freshness
 from clearance.auth.forms import EmptyForm
 from clearance.db import db, utcnow
 from clearance.permissions import Permission, requires
@@ -19,6 +20,7 @@ from dialogue.meetings import service as meetings
 from dialogue.meetings.forms import DelegateForm, TopicForm
 from dialogue.meetings.models import Dialogue, Invitation
 from dialogue.meetings.notify import MailSettings, Notifier, event_text
+from dialogue.meetings.views import clearance_limit
 from dialogue.portal import service
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -41,10 +43,16 @@ def _notifier() -> Notifier:
 @bp.get("/dialogues")
 @requires(Permission.PORTAL_DIALOGUES)
 def index() -> str:
-    now = utcnow()
-    rows = service.company_invitations(db.session, current_user, now)
+    # Per account: the body shows this person's invitations, colleagues' and notifications.
+    key = ("portal.index", current_user.id, str(get_locale()))
+    body = freshness.cached_body(key, _index_body, ttl=60.0, valid_until=clearance_limit)
+    return render_template("portal/index.html", body=body)
+
+
+def _index_body() -> str:
+    rows = service.company_invitations(db.session, current_user, utcnow())
     return render_template(
-        "portal/index.html",
+        "portal/_index_body.html",
         mine=[r for r in rows if r.mine], others=[r for r in rows if not r.mine],
         recent=service.notifications(db.session, current_user.id, limit=5),
         unread=service.unread_count(db.session, current_user.id),

@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from clearance import freshness
 from clearance.audit import Kind
 from clearance.auth.forms import EmptyForm
 from clearance.auth.models import UserAccount
@@ -144,12 +145,20 @@ def _id_names(model) -> list[tuple[str, str]]:
 @bp.get("/companies")
 @requires(Permission.REGISTER_READ)
 def companies() -> tuple[str, int]:
+    # The register reads the same for everyone with one role: the body is shared by role,
+    # language and query, per generation (clearance/freshness.py).
+    key = ("registry.companies", current_user.role, _locale(), request.query_string)
+    return _render("registry/companies.html", body=freshness.cached_body(key, _companies_body, ttl=300.0))
+
+
+def _companies_body() -> str:
     form = CompanyFilterForm(request.args)
     filters = _company_filters(form)
     page = db.paginate(service.company_query(filters, locale=_locale()), per_page=PER_PAGE, error_out=False)
     ids = [c.id for c in page.items]
-    return _render("registry/companies.html", filter_form=form, page=page, filters=filters,
-                   sectors=service.sectors_of(db.session, ids), args=_page_args())
+    return render_template("registry/_companies_body.html", filter_form=form, page=page, filters=filters,
+                           sectors=service.sectors_of(db.session, ids), args=_page_args(),
+                           labels=service.label_maps())
 
 
 @bp.get("/companies.<any(csv, xlsx):fmt>")

@@ -1,0 +1,173 @@
+"""Cached page bodies (clearance/freshness.py) on the dialogue list, the portal and the register:
+never stale after a write, never shown to another viewer, never holding a session's secrets."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta
+
+from markupsafe import Markup
+from sqlalchemy import select, text, update
+
+from clearance import freshness, policy
+from clearance.audit import AuditEntry
+from clearance.db import db
+from dialogue.meetings import service
+from dialogue.meetings.models import Invitation
+from dialogue.registry.models import Company
+from tests.factories import sign_in
+from tests.meetings.conftest import soon
+from tests.meetings.helpers import invite_tokens, plan
+
+
+def _client(app, person):
+    c = app.test_client()
+    assert sign_in(c, person).status_code == 302
+    return c
+
+
+def _generation(app) -> int:
+    with app.app_context():
+        return freshness.current(db.session)
+
+
+def test_a_committed_change_moves_the_generation_and_a_rollback_does_not(app, factory):
+    before = _generation(app)
+    company = factory.company(name_ja="世代株式会社")
+    assert _generation(app) > before
+    moved = _generation(app)
+    with app.app_context():
+        db.session.get(Company, company).name_ja = "戻る株式会社"
+        db.session.flush()
+        db.session.rollback()
+    assert _generation(app) == moved
+
+
+def test_a_bulk_statement_moves_the_generation_but_bookkeeping_does_not(app, factory):
+    company = factory.company(name_ja="一括株式会社")
+    before = _generation(app)
+    with app.app_context():
+        db.session.execute(update(Company).where(Company.id == company).values(name_en="Bulk Ltd"))
+        db.session.commit()
+    assert _generation(app) == before + 1
+    with app.app_context():  # a sign-in throttle or an audit entry changes no page body
+        db.session.execute(text("DELETE FROM throttle_bucket"))
+        db.session.execute(update(AuditEntry).where(AuditEntry.seq < 0).values(summary="x"))
+        db.session.commit()
+    assert _generation(app) == before + 1
+
+
+def test_a_new_dialogue_shows_in_the_list_at_once(app, world):
+    c = _client(app, world.officer)
+    assert "すぐ見える対話" not in c.get("/dialogues").get_data(as_text=True)
+    assert "すぐ見える対話" not in c.get("/dialogues").get_data(as_text=True)  # now served from the cache
+    plan(app, world.officer.id, counterpart=world.chain, start=soon(days=5), title="すぐ見える対話")
+    assert "すぐ見える対話" in c.get("/dialogues").get_data(as_text=True)
+
+
+def test_a_reply_shows_in_the_officers_counts_at_once(app, world):
+    did = plan(app, world.officer.id, counterpart=world.chain, start=soon(days=6), title="数える対話")
+    invite_tokens(app, world.officer.id, did, service.InviteFilter(group_id=world.chain))
+    c = _client(app, world.officer)
+    row = re.compile(r"数える対話.*?(\d+) / (\d+)", re.S)
+    accepted, invited = map(int, row.search(c.get("/dialogues").get_data(as_text=True)).groups())
+    assert accepted == 0 and invited > 0
+    with app.app_context():
+        inv = db.session.execute(select(Invitation).where(Invitation.dialogue_id == did)).scalars().first()
+        inv.status = "accepted"
+        db.session.commit()
+    assert row.search(c.get("/dialogues").get_data(as_text=True)).group(1) == "1"
+
+
+def test_company_b_never_gets_company_a_s_cached_portal(app, world):
+    did = plan(app, world.officer.id, counterpart=world.chain, start=soon(days=7), title="甲だけの対話")
+    invite_tokens(app, world.officer.id, did, service.InviteFilter(company_id=world.a))
+    a, b = _client(app, world.a_member), _client(app, world.b_member)
+    assert "甲だけの対話" in a.get("/portal/dialogues").get_data(as_text=True)
+    assert "甲だけの対話" not in b.get("/portal/dialogues").get_data(as_text=True)
+    assert "甲だけの対話" in a.get("/portal/dialogues").get_data(as_text=True)
+
+
+def test_cached_bodies_hold_no_csrf_token_and_the_page_still_has_a_fresh_one(app, world):
+    c = _client(app, world.a_member)
+    first = c.get("/portal/dialogues").get_data(as_text=True)
+    second = c.get("/portal/dialogues").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', second)
+    assert token  # the layout's sign-out form, rendered per request
+    cache = app.extensions["taiwa_bodies"]
+    assert cache.hits >= 1
+    bodies = [body for _exp, body in cache._items.values()]
+    assert bodies and not any("csrf_token" in body for body in bodies)
+    assert first.count("csrf_token") == second.count("csrf_token")
+
+
+def test_a_body_does_not_outlive_the_viewers_clearance(app):
+    """valid_until shortens a body's life to the moment a clearance lapses."""
+    calls = []
+
+    def render() -> str:
+        calls.append(1)
+        return "<p>classified title</p>"
+
+    with app.test_request_context():
+        soon_lapse = time.monotonic() + 0.05
+        freshness.cached_body(("t",), render, ttl=60, valid_until=lambda: soon_lapse)
+        freshness.cached_body(("t",), render, ttl=60, valid_until=lambda: soon_lapse)
+        assert len(calls) == 1
+        time.sleep(0.06)
+        freshness.cached_body(("t",), render, ttl=60, valid_until=lambda: soon_lapse)
+        assert len(calls) == 2
+
+
+def test_changes_at_is_the_first_expiry_ahead():
+    now = datetime(2026, 11, 26, 12, 0)
+    personal = policy.PersonalFacts(status="valid", level=2, expires_at=now + timedelta(days=3),
+                                    undertaking_signed=True)
+    company = policy.CompanyFacts(status="valid", level=2, expires_at=now + timedelta(hours=5),
+                                  departments=frozenset({"x"}))
+    staff = policy.Subject(user_id="u", clearance=personal)
+    member = policy.Subject(user_id="u", company_id="k", clearance=personal, certification=company)
+    assert policy.changes_at(staff, now) == now + timedelta(days=3)
+    assert policy.changes_at(member, now) == now + timedelta(hours=5)
+    assert policy.changes_at(policy.Subject(user_id="u"), now) is None
+    assert policy.changes_at(member, now + timedelta(days=4)) is None
+
+
+def test_register_search_sees_a_new_company_at_once(app, factory):
+    from clearance.permissions import Role
+
+    officer = factory.person(Role.OFFICER)
+    c = _client(app, officer)
+    url = "/registry/companies?q=%E6%96%B0%E8%A6%8F"  # 新規
+    assert "新規精密株式会社" not in c.get(url).get_data(as_text=True)
+    assert "新規精密株式会社" not in c.get(url).get_data(as_text=True)
+    factory.company(name_ja="新規精密株式会社")
+    assert "新規精密株式会社" in c.get(url).get_data(as_text=True)
+
+
+def test_the_cache_is_bounded_in_bytes_and_drops_the_least_recent():
+    cache = freshness.BodyCache(max_bytes=1000)
+    far = time.monotonic() + 60
+    for i in range(10):
+        cache.put(i, Markup.escape("x" * 200), far)
+    assert cache._bytes <= 1000
+    now = time.monotonic()
+    assert cache.get(0, now) is None and cache.get(9, now) is not None
+    cache.put("huge", Markup.escape("y" * 900), far)  # a quarter of the budget or more is never kept
+    assert cache.get("huge", now) is None
+
+
+def test_an_expired_clearance_is_not_served_from_a_body_cached_while_it_held(app, world):
+    """Given a level-1 dialogue and an officer cleared until two seconds from now, when the list is
+    cached while the clearance holds, then after it lapses (no write at all) the title is gone."""
+    from clearance.db import utcnow
+    from tests.clearance.helpers import grant
+
+    plan(app, world.officer.id, counterpart=world.chain, start=soon(days=9), level=1, title="期限つき対話")
+    grant(app, world.officer.id, level=1, expires_at=utcnow() + timedelta(seconds=2))
+    c = _client(app, world.officer)
+    assert "期限つき対話" in c.get("/dialogues").get_data(as_text=True)
+    assert "期限つき対話" in c.get("/dialogues").get_data(as_text=True)
+    time.sleep(2.2)
+    assert "期限つき対話" not in c.get("/dialogues").get_data(as_text=True)
