@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "TAIWA_FILES_DIR": str(INSTANCE / "files"),  # encrypted attachments (clearance.files)
     "TAIWA_MAX_UPLOAD": 20 * 1024 * 1024,  # bytes per uploaded file
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "TAIWA_BODY_CACHE": True,  # cached page bodies keyed by the data generation (clearance.freshness)
+    "TAIWA_BODY_CACHE_BYTES": 16 * 1024 * 1024,  # per worker process
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the server-side session
     "BABEL_DEFAULT_LOCALE": "ja",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
@@ -56,8 +58,9 @@ _INTS = {
     "TAIWA_MAX_FIELD",
     "TAIWA_MAX_UPLOAD",
     "MAX_CONTENT_LENGTH",
+    "TAIWA_BODY_CACHE_BYTES",
 }
-_BOOLS = {"TAIWA_SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "TAIWA_CREATE_DEV_KEYS"}
+_BOOLS = {"TAIWA_SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "TAIWA_CREATE_DEV_KEYS", "TAIWA_BODY_CACHE"}
 
 
 def _coerce(key: str, raw: str) -> Any:

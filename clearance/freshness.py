@@ -78,6 +78,12 @@ def _bump_on_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
     session.info.pop("data_changed", None)
+    session.info.pop("generation_read", None)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_read_generation(session: Session) -> None:
+    session.info.pop("generation_read", None)  # our own commit may have moved it
 
 
 def bump(session: Session) -> None:
@@ -91,12 +97,21 @@ def bump(session: Session) -> None:
 
 
 def current(session: Session) -> int:
-    """The committed generation this request reads at (0 before the first change)."""
-    found = session.execute(_CURRENT).scalar()
-    return int(found or 0)
+    """The committed generation this transaction reads at (0 before the first change); read once
+    per transaction."""
+    found = session.info.get("generation_read")
+    if found is None:
+        found = session.info["generation_read"] = int(session.connection().execute(CURRENT).scalar() or 0)
+    return found
 
 
-_CURRENT = select(DataGeneration.value).where(DataGeneration.name == _NAME)
+def note_read(session: Session, value: int | None) -> None:
+    """Record a generation read along with something else (the session row), saving a query."""
+    session.info["generation_read"] = int(value or 0)
+
+
+#: the statement reading the generation (also a scalar subquery of the session lookup)
+CURRENT = select(DataGeneration.value).where(DataGeneration.name == _NAME)
 
 
 class BodyCache:
@@ -104,12 +119,12 @@ class BodyCache:
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._items: OrderedDict[Hashable, tuple[float, Markup]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[float, Markup | int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: Hashable, now: float) -> Markup | None:
+    def get(self, key: Hashable, now: float) -> Markup | int | None:
         with self._lock:
             found = self._items.get(key)
             if found is None or found[0] <= now:
@@ -119,19 +134,19 @@ class BodyCache:
             self.hits += 1
             return found[1]
 
-    def put(self, key: Hashable, body: Markup, expires: float) -> None:
-        size = len(body)
+    def put(self, key: Hashable, body: Markup | int, expires: float) -> None:
+        size = len(body) if isinstance(body, str) else 64
         if size > self.max_bytes // 4:
             return  # one huge body would evict everything else
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._bytes -= len(old[1])
+                self._bytes -= len(old[1]) if isinstance(old[1], str) else 64
             self._items[key] = (expires, body)
             self._bytes += size
             while self._bytes > self.max_bytes:
                 _, (_, dropped) = self._items.popitem(last=False)
-                self._bytes -= len(dropped)
+                self._bytes -= len(dropped) if isinstance(dropped, str) else 64
 
     def clear(self) -> None:
         with self._lock:
@@ -140,7 +155,7 @@ class BodyCache:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["taiwa_bodies"] = BodyCache(int(app.config.get("TAIWA_BODY_CACHE_BYTES", 16 * 1024 * 1024)))
+    app.extensions["taiwa_bodies"] = BodyCache(int(app.config["TAIWA_BODY_CACHE_BYTES"]))
 
 
 def monotonic_at(at: datetime, now: datetime) -> float:
@@ -158,7 +173,7 @@ def cached_body(key: tuple, render: Callable[[], str], *, ttl: float = 60.0,
     render, may shorten the life of that body (a monotonic time, e.g. when a clearance lapses).
     """
     cache: BodyCache | None = current_app.extensions.get("taiwa_bodies")
-    if cache is None or ttl <= 0 or not current_app.config.get("TAIWA_BODY_CACHE", True):
+    if cache is None or ttl <= 0 or not current_app.config["TAIWA_BODY_CACHE"]:
         return Markup(render())  # noqa: S704 - output of our own autoescaped templates
     full_key = (current(db.session), *key)
     now = time.monotonic()
@@ -172,3 +187,17 @@ def cached_body(key: tuple, render: Callable[[], str], *, ttl: float = 60.0,
                 expires = min(expires, limit)
         cache.put(full_key, body, expires)
     return body
+
+
+def cached_count(key: tuple, count: Callable[[], int], *, ttl: float = 60.0) -> int:
+    """A number computed from the records (a badge in a layout), cached like a body."""
+    cache: BodyCache | None = current_app.extensions.get("taiwa_bodies")
+    if cache is None or ttl <= 0 or not current_app.config["TAIWA_BODY_CACHE"]:
+        return count()
+    full_key = (current(db.session), *key)
+    now = time.monotonic()
+    found = cache.get(full_key, now)
+    if found is None:
+        found = count()
+        cache.put(full_key, found, now + ttl)
+    return int(found)

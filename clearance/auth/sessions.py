@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from werkzeug.datastructures import CallbackDict
 
+from clearance import freshness
 from clearance.auth.models import UserAccount, WebSession
 from clearance.db import utcnow
 
@@ -61,9 +62,10 @@ class DatabaseStore:
         self._engine_getter = engine_getter
         self.t = WebSession.__table__
         # Built once: SQLAlchemy then reuses the compiled statement on every request. The account
-        # comes in the same statement (one round trip instead of two on PostgreSQL).
+        # and the data generation (keys of cached page bodies) come in the same statement: one
+        # round trip instead of three on PostgreSQL.
         self._load = (
-            select(self.t, UserAccount)
+            select(self.t, UserAccount, freshness.CURRENT.scalar_subquery().label("data_generation"))
             .outerjoin(UserAccount, UserAccount.id == self.t.c.user_id)
             .where(self.t.c.id_hash == bindparam("id_hash"))
         )
@@ -80,6 +82,7 @@ class DatabaseStore:
         row = db.session.execute(self._load, {"id_hash": id_hash}).first()
         if row is None:
             return None
+        freshness.note_read(db.session, row.data_generation)
         return Record(row.id_hash, row.user_id, row.created_at, row.last_seen_at, json.loads(row.data),
                       row.UserAccount)
 

@@ -115,7 +115,8 @@ def _deleted(delete: Callable[[], Any]) -> bool:
 @bp.context_processor
 def _register_context() -> dict[str, Any]:
     # The sub-navigation shows how many correction requests wait for a decision.
-    return {"pending_corrections": corrections.pending_count(db.session),
+    return {"pending_corrections": freshness.cached_count(("registry.pending_corrections",),
+                                                          lambda: corrections.pending_count(db.session)),
             "pref_label": lambda code: prefecture_label(code, _locale())}
 
 

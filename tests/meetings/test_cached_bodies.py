@@ -44,6 +44,17 @@ def test_a_committed_change_moves_the_generation_and_a_rollback_does_not(app, fa
     assert _generation(app) == moved
 
 
+def test_a_transaction_sees_its_own_commit_move_the_generation(app, factory):
+    """Read once per transaction, but a view that commits and then renders must not reuse the old one."""
+    company = factory.company(name_ja="自分の書き込み株式会社")
+    with app.app_context():
+        before = freshness.current(db.session)
+        assert freshness.current(db.session) == before
+        db.session.get(Company, company).name_en = "Own Write Ltd"
+        db.session.commit()
+        assert freshness.current(db.session) == before + 1
+
+
 def test_a_bulk_statement_moves_the_generation_but_bookkeeping_does_not(app, factory):
     company = factory.company(name_ja="一括株式会社")
     before = _generation(app)
