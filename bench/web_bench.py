@@ -154,6 +154,35 @@ def measure(pool, target: Target, clients: int, warmup: float, duration: float) 
     return pool.apply(_load, (target, clients, warmup, duration))
 
 
+@dataclass
+class Paired:
+    """Throughput of a page against the floor, measured in alternating short slices."""
+
+    ratios: list[float]
+    page: list[Sample]
+    floor: list[Sample]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios) if self.ratios else float("nan")
+
+
+def paired(pool, page: Target, floor: Target, clients: int, slices: int, slice_s: float) -> Paired:
+    """On a shared machine another process's burst can halve one measurement. Alternating page and
+    floor slices of a second or two (page first on odd slices) lets each ratio compare neighbours
+    in time; the median ratio is what is reported."""
+    out = Paired([], [], [])
+    for i in range(slices):
+        order = (page, floor) if i % 2 else (floor, page)
+        got = {t.name: measure(pool, t, clients, 0.3, slice_s) for t in order}
+        p, f = got[page.name], got[floor.name]
+        out.page.append(p)
+        out.floor.append(f)
+        if f.rps:
+            out.ratios.append(p.rps / f.rps)
+    return out
+
+
 # --------------------------------------------------------------------------- servers and databases
 
 
