@@ -199,8 +199,9 @@ def add_briefings(app, world: dict, n: int, rng: random.Random, start: int) -> l
         level = rng.choices((0, 1, 2), (40, 35, 25))[0]
         b = Briefing(id=new_id(), level=level)
         b.body = body  # sealed at its level, as the app does
+        b.summary = "ベンチマーク用の要旨。" * 3
         at = now - timedelta(minutes=i)
-        row = {"id": b.id, "title": f"ベンチ用ブリーフィング {i}: 供給網リスク", "summary": "ベンチマーク用の要旨。" * 3,
+        row = {"id": b.id, "title": f"ベンチ用ブリーフィング {i}: 供給網リスク", "summary_ct": b.summary_ct,
                "body_ct": b.body_ct, "level": level, "status": "released", "created_at": at, "updated_at": at,
                "released_at": at, "sort_at": at, "technology_domain": rng.choice((1, 2, 3)),
                "designating_agency": None, "designation_number": None, "designated_on": None,

@@ -6,14 +6,13 @@ unknown e-mail is throttled exactly like a real one (no account discovery).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from clearance import crypto
 from clearance.auth.models import ThrottleBucket
 from clearance.db import utcnow
 
@@ -26,7 +25,7 @@ class Limits:
 
 
 def bucket_key(secret: str, kind: str, value: str) -> str:
-    digest = hmac.new(secret.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    digest = crypto.keyed_hash(secret.encode(), f"{kind}:{value}".encode()).hex()
     return f"{kind}:{digest[:64]}"
 
 

@@ -8,6 +8,7 @@ Public API (see docs/CRYPTO-FORMAT.md for formats and procedures):
     seal_text / open_text, rewrap, key_version_of
     encrypt_stream(src, dst, ctx) / decrypt_stream(src, ctx) -> Iterator[bytes]
     EncryptedField("col_ct", level=...)            # model descriptor
+    keyed_hash, same, derive_key, seal_with_key, open_with_key   # under a caller's own key (keyed.py)
     rotate_keys(session) / key_status(session) / retire_version(session, kid, ver)
 
 clearance.crypto.cli holds the Flask commands (imported separately so this
@@ -27,6 +28,7 @@ from .envelope import (
 )
 from .errors import CryptoError, DecryptionError, KeyInUse, KeyUnavailable, MissingRowId
 from .fields import REGISTRY, EncryptedField, fields_of, resealing
+from .keyed import derive_key, keyed_hash, open_with_key, same, seal_with_key
 from .keys import (
     EnvKeyProvider,
     ExternalKmsProvider,
@@ -77,6 +79,7 @@ __all__ = [
     "RotationReport",
     "configure",
     "decrypt_stream",
+    "derive_key",
     "encrypt_stream",
     "ensure_dev_keyfile",
     "fields_of",
@@ -84,15 +87,19 @@ __all__ = [
     "key_status",
     "key_version_of",
     "key_version_of_file",
+    "keyed_hash",
     "load_provider",
     "open_",
     "open_text",
+    "open_with_key",
     "register_file_source",
     "resealing",
     "retire_version",
     "rewrap",
     "rewrap_file",
     "rotate_keys",
+    "same",
     "seal",
     "seal_text",
+    "seal_with_key",
 ]

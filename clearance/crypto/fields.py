@@ -85,6 +85,35 @@ class EncryptedField:
         ctx = self.context(obj)
         setattr(obj, self.column_attr, seal(value, ctx) if self.binary else seal_text(value, ctx))
 
+    # -- without an object: list queries that select columns, Core INSERT/UPDATE statements ----------
+
+    def _column_context(self, row_id: str, level: int) -> Context:
+        if self.owner is None:
+            raise TypeError("EncryptedField is not attached to a model")
+        if not row_id:
+            raise MissingRowId(f"{self.owner.__name__}.{self.name}: a row id is needed to seal or open a value")
+        return Context(self.owner.__tablename__, self.name, str(row_id), level)
+
+    def seal_column(self, value: str | bytes | None, row_id: str, level: int = 0) -> bytes | None:
+        """The column value for `value` in row `row_id` at `level` (None stays NULL), for a Core
+        statement that sets the column directly. Pass the level the row will have."""
+        if value is None:
+            return None
+        ctx = self._column_context(row_id, level)
+        return seal(value, ctx) if self.binary else seal_text(value, ctx)
+
+    def open_column(self, raw: bytes | None, row_id: str, level: int = 0) -> str | bytes | None:
+        """Decrypt a value selected as a plain column (a list that loads no objects). A failure
+        names this place for the fail-closed handler, exactly like an attribute read."""
+        if raw is None:
+            return None
+        ctx = self._column_context(row_id, level)
+        try:
+            return open_(raw, ctx) if self.binary else open_text(raw, ctx)
+        except DecryptionError as exc:
+            exc.where = (ctx.table, self.name, ctx.row_id)
+            raise
+
 
 def fields_of(cls: type) -> list[EncryptedField]:
     """EncryptedFields declared on a class or its bases."""

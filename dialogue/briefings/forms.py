@@ -82,7 +82,7 @@ class BriefingFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    q = StringField(_l("Title or summary contains"), validators=[Optional(), Length(max=100)])
+    q = StringField(_l("Title contains"), validators=[Optional(), Length(max=100)])
     risk = SelectField(_l("Risk type"), choices=[], validate_choice=False)
     sector = SelectField(_l("Sector"), choices=[], validate_choice=False)
     level = SelectField(_l("Level"), choices=[], validate_choice=False)

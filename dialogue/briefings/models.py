@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearance.crypto import EncryptedField
@@ -56,7 +57,8 @@ class Briefing(db.Model):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
-    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: the list line, sealed at the briefing's level like the body (so lists decrypt one page of them)
+    summary_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: Markdown, sealed at the briefing's level (lowering the level in SQL makes it unreadable)
     body_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: 0 公開, 1 取扱注意, 2 重要経済安保情報; compartments are in label_compartment
@@ -79,11 +81,19 @@ class Briefing(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_by: Mapped[str | None] = mapped_column(String(36))
-    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    #: why it was withdrawn, sealed at the briefing's level (it speaks about the content)
+    withdrawn_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: list order: creation, then release time
     sort_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, index=True)
 
+    summary = EncryptedField("summary_ct", level="level")
     body = EncryptedField("body_ct", level="level")
+    withdrawn_reason = EncryptedField("withdrawn_reason_ct", level="level")
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The sealed fields are bound to id and level: set those first, whatever the keyword order.
+        first = {k: kwargs.pop(k) for k in ("id", "level") if k in kwargs}
+        super().__init__(**first, **kwargs)
 
     def lifecycle(self, now: datetime) -> str:
         if self.status == "released" and self.expires_at is not None and self.expires_at <= now:

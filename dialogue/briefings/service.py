@@ -131,13 +131,15 @@ def list_page(session: Session, v: Viewer, now: datetime, filters: Filters, page
     """One page of the briefings this viewer may read, newest first.
 
     No total count: counting every readable row would make the page cost grow
-    with the table; "next" is known from one extra row."""
+    with the table; "next" is known from one extra row. The search covers
+    titles only: summaries are sealed, so SQL cannot see them, and only the
+    page's own summaries are decrypted."""
     page = max(1, min(page, 10_000))
-    q = select(Briefing.id, Briefing.title, Briefing.summary, Briefing.level, Briefing.status,
+    q = select(Briefing.id, Briefing.title, Briefing.summary_ct, Briefing.level, Briefing.status,
                Briefing.released_at, Briefing.expires_at, Briefing.sort_at).where(visible(v, now))
     if filters.q:
         needle = _like(filters.q.strip()[:100])
-        q = q.where(or_(Briefing.title.ilike(needle, escape="\\"), Briefing.summary.ilike(needle, escape="\\")))
+        q = q.where(Briefing.title.ilike(needle, escape="\\"))
     for kind, code in (("risk", filters.risk), ("sector", filters.sector)):
         if code:
             q = q.where(exists(select(BriefingTag.code).where(
@@ -164,7 +166,8 @@ def list_page(session: Session, v: Viewer, now: datetime, filters: Filters, page
     items = []
     for r in rows:
         status = "expired" if r.status == "released" and r.expires_at is not None and r.expires_at <= now else r.status
-        items.append(Row(r.id, r.title, r.summary, Label.of(r.level, codes.get(r.id, ())), status,
+        summary = Briefing.summary.open_column(r.summary_ct, r.id, r.level) or ""
+        items.append(Row(r.id, r.title, summary, Label.of(r.level, codes.get(r.id, ())), status,
                          r.released_at, r.sort_at))
     return Page(items, page, per_page, more)
 
@@ -466,7 +469,9 @@ def withdraw(session: Session, v: Viewer, opened: Opened, reason: str, now: date
     if len(reason) < 5:
         raise NotAllowed("reason_required")
     b.status, b.withdrawn_at, b.withdrawn_by, b.withdrawn_reason, b.updated_at = "withdrawn", now, v.user.id, reason, now
-    _audit(session, v.user, "Briefing withdrawn", b, opened.label, Kind.NEGATIVE, reason=reason)
+    # The reason is sealed with the briefing; the audit log (read by administrators without clearance) only
+    # records that one was given.
+    _audit(session, v.user, "Briefing withdrawn", b, opened.label, Kind.NEGATIVE)
 
 
 class _Chunks:

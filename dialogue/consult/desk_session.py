@@ -24,21 +24,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
-import os
 import secrets
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, Request, Response, current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from clearance import crypto
 from clearance.db import db
 from dialogue.consult import clock
 from dialogue.consult.models import DeskSessionRow
@@ -46,29 +41,28 @@ from dialogue.consult.models import DeskSessionRow
 COOKIE = "taiwa_desk"
 COOKIE_PATH = "/consult"
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-_NONCE = 12
 MAX_USED_FORMS = 32
 
 
 def _id_hash(token: str) -> str:
+    # Not secret-keyed on purpose: the token itself has 256 bits; the store only needs a lookup name.
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _data_key(token: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"taiwa-desk-session/v1").derive(token.encode())
+    return crypto.derive_key(token.encode(), b"taiwa-desk-session/v1")
 
 
 def seal(token: str, data: dict[str, Any]) -> bytes:
-    nonce = os.urandom(_NONCE)
+    """nonce(12) ‖ AES-256-GCM(key from the token, JSON) ‖ tag(16), bound to the token's hash."""
     plain = json.dumps(data, separators=(",", ":")).encode()
-    return nonce + AESGCM(_data_key(token)).encrypt(nonce, plain, _id_hash(token).encode())
+    return crypto.seal_with_key(_data_key(token), plain, _id_hash(token).encode())
 
 
 def unseal(token: str, blob: bytes) -> dict[str, Any] | None:
     try:
-        plain = AESGCM(_data_key(token)).decrypt(blob[:_NONCE], blob[_NONCE:], _id_hash(token).encode())
-        data = json.loads(plain)
-    except (InvalidTag, ValueError):
+        data = json.loads(crypto.open_with_key(_data_key(token), blob, _id_hash(token).encode()))
+    except (crypto.DecryptionError, ValueError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -187,7 +181,7 @@ class DeskSession:
     def check_csrf(self, value: str | None) -> bool:
         if not self.stored or not value or self.token is None:
             return False
-        return hmac.compare_digest(_csrf_for(self.token), value)
+        return crypto.same(_csrf_for(self.token), value)
 
     # -- lifecycle ---------------------------------------------------------------
     def renew(self) -> None:
@@ -202,7 +196,7 @@ class DeskSession:
 
 def _csrf_for(token: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
-    mac = hmac.new(key, b"taiwa-desk-csrf\x00" + token.encode(), hashlib.sha256).digest()
+    mac = crypto.keyed_hash(key, b"taiwa-desk-csrf\x00" + token.encode())
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 

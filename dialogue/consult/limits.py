@@ -13,8 +13,6 @@ across workers and hosts.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import threading
 import time
@@ -23,6 +21,7 @@ from typing import Protocol
 
 from flask import Flask
 
+from clearance import crypto
 from dialogue.consult import clock
 
 GLOBAL = "*"
@@ -61,7 +60,7 @@ class MemoryLimiter:
     def client_key(self, address: str) -> str:
         with self._lock:
             key = self._key_for_today()
-        return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+        return crypto.keyed_hash(key, address.encode()).hex()[:32]
 
     def _slot(self, rule: Rule, who: str) -> tuple[str, float]:
         now = time.monotonic()
@@ -107,7 +106,7 @@ class RedisLimiter:
         return key
 
     def client_key(self, address: str) -> str:
-        return hmac.new(self._key_for_today(), address.encode(), hashlib.sha256).hexdigest()[:32]
+        return crypto.keyed_hash(self._key_for_today(), address.encode()).hex()[:32]
 
     def _slot(self, rule: Rule, who: str) -> str:
         return f"{self.prefix}rl:{rule.bucket}:{who}:{int(time.time() // rule.window)}"

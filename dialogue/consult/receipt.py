@@ -17,8 +17,6 @@ The receipt itself is never stored, logged or put in a session.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 import os
 import secrets
@@ -26,15 +24,12 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from clearance import crypto
 from clearance.auth import passwords
 from clearance.db import new_id
 
@@ -46,7 +41,6 @@ ENTROPY_BITS = LENGTH * math.log2(len(ALPHABET))
 LOOKUP_BYTES = 16
 CASE_KEY_BYTES = 32
 _SALT = 16
-_NONCE = 12
 _SEPARATORS = " -‐‑‒–—―ー－_.・"
 
 
@@ -128,7 +122,7 @@ def _create_pepper(session: Session) -> bytes:
 
 
 def _prf(pep: bytes, purpose: bytes, receipt: str) -> bytes:
-    return hmac.new(pep, b"taiwa-consult-receipt/" + purpose + b"\x00" + receipt.encode("ascii"), hashlib.sha256).digest()
+    return crypto.keyed_hash(pep, b"taiwa-consult-receipt/" + purpose + b"\x00" + receipt.encode("ascii"))
 
 
 def lookup_id(pep: bytes, receipt: str) -> str:
@@ -160,22 +154,21 @@ def verify_receipt(pep: bytes, receipt: str, stored: str | None) -> bool:
 
 
 def _view_key(pep: bytes, receipt: str, salt: bytes, case_id: str) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=salt, info=b"taiwa-consult-view/v1/" + case_id.encode()
-    ).derive(_prf(pep, b"view", receipt))
+    return crypto.derive_key(_prf(pep, b"view", receipt), b"taiwa-consult-view/v1/" + case_id.encode(), salt=salt)
 
 
 def wrap_case_key(pep: bytes, receipt: str, case_id: str, case_key: bytes) -> bytes:
-    salt, nonce = os.urandom(_SALT), os.urandom(_NONCE)
-    ct = AESGCM(_view_key(pep, receipt, salt, case_id)).encrypt(nonce, case_key, _ad(case_id))
-    return salt + nonce + ct
+    """salt(16) ‖ nonce(12) ‖ AES-256-GCM(view key, case key) ‖ tag(16)."""
+    salt = os.urandom(_SALT)
+    return salt + crypto.seal_with_key(_view_key(pep, receipt, salt, case_id), case_key, _ad(case_id))
 
 
 def unwrap_case_key(pep: bytes, receipt: str, case_id: str, wrapped: bytes) -> bytes | None:
-    salt, nonce, ct = wrapped[:_SALT], wrapped[_SALT : _SALT + _NONCE], wrapped[_SALT + _NONCE :]
+    """The case key, or None when the receipt (or the wrapped bytes) do not fit this case."""
+    salt = wrapped[:_SALT]
     try:
-        return AESGCM(_view_key(pep, receipt, salt, case_id)).decrypt(nonce, ct, _ad(case_id))
-    except (InvalidTag, ValueError):
+        return crypto.open_with_key(_view_key(pep, receipt, salt, case_id), wrapped[_SALT:], _ad(case_id))
+    except crypto.DecryptionError:
         return None
 
 
@@ -183,15 +176,18 @@ def _ad(case_id: str) -> bytes:
     return b"taiwa-consult-case-key/v1/" + case_id.encode()
 
 
+def _state_ad(case_id: str) -> bytes:
+    return b"taiwa-consult-state/v1/" + case_id.encode()
+
+
 def seal_state(case_key: bytes, case_id: str, data: bytes) -> bytes:
-    nonce = os.urandom(_NONCE)
-    return nonce + AESGCM(case_key).encrypt(nonce, data, b"taiwa-consult-state/v1/" + case_id.encode())
+    return crypto.seal_with_key(case_key, data, _state_ad(case_id))
 
 
 def open_state(case_key: bytes, case_id: str, blob: bytes) -> bytes | None:
     try:
-        return AESGCM(case_key).decrypt(blob[:_NONCE], blob[_NONCE:], b"taiwa-consult-state/v1/" + case_id.encode())
-    except (InvalidTag, ValueError):
+        return crypto.open_with_key(case_key, blob, _state_ad(case_id))
+    except crypto.DecryptionError:
         return None
 
 

@@ -124,7 +124,9 @@ def seed_meetings(session: Session, rng: random.Random, now: datetime | None = N
                          "replied_at": None if reply == "pending" else when + timedelta(days=1, hours=i),
                          "waitlisted_at": when + timedelta(days=1, hours=i) if reply == "waitlisted" else None})
             title = f"対話へのご招待: {d.title}" if d.level == 0 else "対話へのご招待: 経済産業省の戦略的対話"
-            notes.append({"id": new_id(), "user_id": user.id, "kind": "invitation", "title": title,
+            note_id = new_id()
+            notes.append({"id": note_id, "user_id": user.id, "kind": "invitation",
+                          "title_ct": Notification.title.seal_column(title, note_id),
                           "link": f"/portal/dialogues/{inv_id}", "created_at": when,
                           "read_at": when + timedelta(days=1) if reply != "pending" else None})
         session.execute(insert(Invitation), rows)

@@ -79,8 +79,11 @@ class Minutes(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
     locked_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     locked_at: Mapped[datetime | None] = mapped_column(DateTime)
-    #: why it was last sent back to draft (shown to the authors)
-    return_note: Mapped[str] = mapped_column(String(1000), nullable=False, default="")
+    #: why it was last sent back to draft (shown to the authors), sealed. Level 0 in its context, not the row's:
+    #: the level moves with every save in a conditional UPDATE, and the note must stay readable across them.
+    return_note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    return_note = EncryptedField("return_note_ct")
 
 
 #: how clearance.policy finds the minutes' overall label in SQL

@@ -488,7 +488,7 @@ def submit_for_review(session: Session, minutes: Minutes, *, actor: UserAccount)
     if minutes.status != "draft":
         raise MinutesError("transition")
     _transition(session, minutes, ["draft"], "internal_review", submitted_by_id=actor.id, submitted_at=utcnow(),
-                reviewed_by_id=None, reviewed_at=None, return_note="")
+                reviewed_by_id=None, reviewed_at=None, return_note_ct=None)
     audit.append(session, realm=REALM, kind=Kind.CHANGE, summary="Minutes sent to internal review", **_actor(actor),
                  data={"minutes": minutes.id, "revision": minutes.current_revision})
 
@@ -517,7 +517,8 @@ def return_to_draft(session: Session, minutes: Minutes, *, actor: UserAccount, n
     if not note:
         raise MinutesError("note_required")
     _transition(session, minutes, ["internal_review", "participant_review", "approved"], "draft",
-                return_note=note[:1000], submitted_by_id=None, submitted_at=None, reviewed_by_id=None,
+                return_note_ct=Minutes.return_note.seal_column(note[:1000], minutes.id),
+                submitted_by_id=None, submitted_at=None, reviewed_by_id=None,
                 reviewed_at=None, correction_deadline=None)
     audit.append(session, realm=REALM, kind=Kind.CHANGE, summary="Minutes returned to draft", **_actor(actor),
                  data={"minutes": minutes.id})

@@ -121,10 +121,11 @@ def withdraw(session: Session, user: UserAccount, req: CorrectionRequest) -> Non
 def _decide(session: Session, actor: UserAccount, req: CorrectionRequest, status: str, reason: str) -> None:
     """Close the request only if it is still pending: of two officers deciding at once, the second
     finds nothing to update and the caller rolls back everything it did."""
+    sealed_reason = CorrectionRequest.decision_reason.seal_column(reason or None, req.id)
     closed = session.execute(
         update(CorrectionRequest)
         .where(CorrectionRequest.id == req.id, CorrectionRequest.status == "pending")
-        .values(status=status, decided_at=utcnow(), decided_by_id=actor.id, decision_reason=reason)
+        .values(status=status, decided_at=utcnow(), decided_by_id=actor.id, decision_reason_ct=sealed_reason)
         .execution_options(synchronize_session=False)
     ).rowcount
     if closed != 1:

@@ -216,22 +216,30 @@ class CorrectionRequest(db.Model):
         CheckConstraint("status IN ('pending', 'approved', 'rejected', 'withdrawn')", name="status_known"),
         # A decision always names who made it and when; a rejection always says why.
         CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name="decided_when_closed"),
-        CheckConstraint("status <> 'rejected' OR length(decision_reason) > 0", name="rejection_has_reason"),
+        # The reason is sealed; the constraint can still insist that there is one.
+        CheckConstraint("status <> 'rejected' OR decision_reason_ct IS NOT NULL", name="rejection_has_reason"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     company_id: Mapped[str] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), nullable=False, index=True)
     requested_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    #: canonical JSON {field: proposed value}; only fields that differ from the profile when asked
-    proposed: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
-    #: JSON {field: value} of the same fields when the request was made, to show what it was based on
-    original: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
-    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # Sealed: what a company asks to change (and its note, which may name a new contact person) is what
+    # companies tell the ministry; the rejection reason is what the ministry tells them.
+    proposed_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    original_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    decision_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    decision_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    #: canonical JSON {field: proposed value}; only fields that differ from the profile when asked
+    proposed = EncryptedField("proposed_ct")
+    #: JSON {field: value} of the same fields when the request was made, to show what it was based on
+    original = EncryptedField("original_ct")
+    note = EncryptedField("note_ct")
+    decision_reason = EncryptedField("decision_reason_ct")
 
     company: Mapped[Company] = relationship()
 

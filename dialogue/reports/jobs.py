@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -50,10 +51,30 @@ class JobRefused(ValueError):
     """Parameters the queue will not take (unknown kind or format, bad ids)."""
 
 
+#: report_job.params is stored in clear (docs/SECURITY.md §2): only these keys, and values that are
+#: dates, codes, ids or switches; never free text that could carry content
+PARAM_KEYS = frozenset({"from", "to", "sector", "region", "include_classified", "appendix", "company_id",
+                        "association_id"})
+_TOKEN = re.compile(r"[A-Za-z0-9_.:-]{0,64}")
+
+
+def _token(value: Any) -> bool:
+    return isinstance(value, bool | int) or (isinstance(value, str) and _TOKEN.fullmatch(value) is not None)
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """Refuse parameters that are not structure (JobRefused names the key, never the value)."""
+    for key, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        if key not in PARAM_KEYS or len(values) > 100 or not all(_token(v) for v in values):
+            raise JobRefused(f"parameter {str(key)[:40]!r}")
+
+
 def enqueue(session: Session, *, kind: str, fmt: str, params: dict[str, Any], user: UserAccount,
             locale: str) -> ReportJob:
     if kind not in KINDS or fmt not in FORMATS:
         raise JobRefused(f"{kind}/{fmt}")
+    check_params(params)
     job = ReportJob(id=new_id(), kind=kind, format=fmt, params=json.dumps(params, sort_keys=True, default=str),
                     requested_by_id=user.id, locale=locale if locale in ("ja", "en") else "ja", status="queued",
                     progress=0, stage="queued")

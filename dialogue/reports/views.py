@@ -101,7 +101,11 @@ def create() -> Response | tuple[str, int]:
         params = {"company_id": form.company_id.data or "", "association_id": form.association_id.data or ""}
     params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in params.items()
               if v not in (None, "", [], False)}
-    job = jobs.enqueue(db.session, kind=kind, fmt=form.fmt.data, params=params, user=current_user, locale=_locale())
+    try:
+        job = jobs.enqueue(db.session, kind=kind, fmt=form.fmt.data, params=params, user=current_user,
+                           locale=_locale())
+    except jobs.JobRefused:
+        abort(400)  # the forms only offer what the queue takes; anything else was not sent by them
     db.session.commit()
     jobs.kick(current_app._get_current_object())
     return redirect(url_for("reports.job", job_id=job.id))

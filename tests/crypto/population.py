@@ -270,3 +270,33 @@ def describe(sealed: list[Sealed]) -> str:
     return json.dumps(sorted(f"{s.model.__tablename__}.{s.field}" for s in sealed))
 
 
+
+
+def raw_database(engine: Any) -> list[tuple[str, bytes]]:
+    """What a thief of the database gets, as (where, bytes): on SQLite the file, its WAL and shared
+    memory (after a checkpoint, so the search also covers the main file); on PostgreSQL a plain dump."""
+    import shutil
+    import subprocess
+
+    from clearance import backup
+
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        base = Path(engine.url.database)
+        return [(p.name, p.read_bytes()) for p in (Path(str(base) + s) for s in ("", "-wal", "-shm", "-journal"))
+                if p.exists()]
+    args, env = backup._pg_args(engine)
+    dump = subprocess.run([shutil.which("pg_dump") or "pg_dump", "--format=plain", "--no-password", *args],
+                          env=env, capture_output=True, check=True).stdout
+    return [("pg_dump", dump)]
+
+
+def hits(engine: Any, markers: list[str]) -> list[str]:
+    """Where any of the markers (UTF-8, base64 or hex) appears in the raw database."""
+    found = []
+    for where, data in raw_database(engine):
+        for marker in markers:
+            if any(n in data for n in needles(marker)):
+                found.append(f"{marker[:24]}… in {where}")
+    return found

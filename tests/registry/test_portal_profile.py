@@ -207,7 +207,8 @@ def test_two_officers_deciding_at_once_close_the_request_once(two_companies, app
         db.session.close()
         with db.engine.begin() as conn:  # meanwhile the first officer rejects it
             conn.execute(CorrectionRequest.__table__.update().where(CorrectionRequest.__table__.c.id == rid)
-                         .values(status="rejected", decision_reason="先に却下", decided_by_id=first.id,
+                         .values(status="rejected", decided_by_id=first.id,
+                                 decision_reason_ct=CorrectionRequest.decision_reason.seal_column("先に却下", rid),
                                  decided_at=datetime(2026, 1, 1)))
         db.session.add(stale)
         assert stale.status == "pending"
