@@ -113,7 +113,7 @@ def rsvp() -> Response | str:
     found = service.rsvp_lookup(db.session, token)
     if found.problem:
         session.pop("rsvp_token", None)
-        code = 410 if found.problem in ("used", "expired") else 404
+        code = 410 if found.problem in ("used", "expired", "revoked") else 404
         return render_template("meetings/rsvp.html", problem=labels.message(f"rsvp_{found.problem}"), d=None,
                                done=None), code
     invitation = db.session.get(Invitation, found.token.invitation_id)

@@ -9,6 +9,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -62,6 +63,11 @@ class DialogueForm(FlaskForm):
     repeat_rule = StringField(_l("Custom rule"), validators=[Optional(), Length(max=300)],
                               render_kw={"placeholder": "FREQ=MONTHLY;BYDAY=3WE;COUNT=6", "spellcheck": "false"})
     confirm_overlap = BooleanField(_l("I know a host is busy then; plan it anyway"))
+    #: only on the edit form of a dialogue in a series (removed otherwise)
+    scope = RadioField(_l("Which dialogues to change"), choices=[
+        ("one", _l("This dialogue only")),
+        ("following", _l("This and all following dialogues in the series")),
+    ], default="one")
 
 
 class InviteFilterForm(FlaskForm):
@@ -81,6 +87,12 @@ class StatusForm(FlaskForm):
     status = HiddenField(validators=[InputRequired(_REQ), Length(max=16)])
     reason = TextAreaField(_l("Reason (sent to invitees)"), validators=[Optional(), Length(max=4000)],
                            render_kw={"rows": 2})
+
+
+class RevokeForm(FlaskForm):
+    """Taking back one invitation. The reason's length is the service's to refuse, with a message."""
+
+    reason = TextAreaField(_l("Reason (sent to the company)"), validators=[Optional()])
 
 
 class DelegateForm(FlaskForm):

@@ -61,6 +61,8 @@ def event(dialogue: Dialogue, text: EventText, *, domain: str, organizer: str, a
     if text.url:
         ev.add("url", text.url)
     ev.add("class", "PUBLIC" if dialogue.level == 0 else "CONFIDENTIAL")
+    # An invitation the ministry took back is off for that attendee, whatever the dialogue's status.
+    cancelled = cancelled or (attendee is not None and attendee.reply == "revoked")
     ev.add("status", "CANCELLED" if cancelled else _STATUS.get(dialogue.status, "CONFIRMED"))
     org = vCalAddress(f"mailto:{organizer}")
     org.params["cn"] = vText("Taiwa 対話 (METI)")

@@ -36,6 +36,7 @@ REPLY_LABELS = {
     "delegated": _l("Passed to a colleague"),
     "withdrawn": _l("Withdrawn"),
     "waitlisted": _l("On the waiting list"),
+    "revoked": _l("Withdrawn by the ministry"),
 }
 
 LEVEL_LABELS = {
@@ -88,6 +89,14 @@ MESSAGES = {
     "rsvp_unknown": _l("This link is not valid. Sign in to the portal to answer."),
     "rsvp_used": _l("This link has already been used. Sign in to the portal to change your answer."),
     "rsvp_expired": _l("This link has expired. Sign in to the portal to see the invitation."),
+    "rsvp_revoked": _l("The ministry has withdrawn this invitation, so this link no longer works."),
+    "revoked": _l("The ministry has withdrawn this invitation: it can no longer be answered or passed on."),
+    "revoke_closed": _l("Invitations to a dialogue that was held, closed or cancelled cannot be withdrawn."),
+    "already_revoked": _l("This invitation has already been withdrawn."),
+    "revoke_delegated": _l("This invitation was passed to a colleague: withdraw the colleague's invitation instead."),
+    "revoke_reason_long": _l("The reason is too long: at most %(cap)d characters. Nothing was changed."),
+    "series_zone": _l("The time zone can be changed for this dialogue only, not for the following ones."),
+    "series_day_change": _l("The new time would move it to another day. Change that dialogue on its own."),
 }
 
 SERIES_MESSAGES = {

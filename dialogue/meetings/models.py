@@ -24,7 +24,8 @@ from clearance.db import db, new_id, utcnow
 
 FORMATS = ("association", "supply_chain", "technology", "company")
 STATUSES = ("planned", "invited", "held", "closed", "cancelled", "postponed")
-REPLIES = ("pending", "accepted", "declined", "delegated", "withdrawn", "waitlisted")
+#: "revoked": the ministry took the invitation back (sent by mistake); the invitee can no longer answer
+REPLIES = ("pending", "accepted", "declined", "delegated", "withdrawn", "waitlisted", "revoked")
 #: replies that still hold (or wait for) a place at the dialogue
 ACTIVE_REPLIES = ("pending", "accepted", "waitlisted")
 #: statuses in which the dialogue still lies ahead
@@ -151,6 +152,10 @@ class Invitation(db.Model):
     #: the colleague's invitation this one was handed to
     delegated_to_id: Mapped[str | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"))
     invited_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: when an officer took the invitation back (status "revoked"); who did is in the audit log
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: the officer's reason, sent to the invitee
+    revoke_reason: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
 
     dialogue: Mapped[Dialogue] = relationship()
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearance.auth.models import UserAccount
+from clearance.db import new_id
 from clearance.outbox import Attachment, enqueue
 from dialogue.meetings import ics, times
 from dialogue.meetings.models import ACTIVE_REPLIES, Dialogue, Invitation
@@ -64,6 +65,8 @@ class Notifier:
 
     def _ics(self, dialogue: Dialogue, user: UserAccount, reply: str, method: str, link: str, locale: str) -> Attachment:
         text = event_text(dialogue, link, locale)
+        if reply == "revoked":  # the calendar needs only the UID to drop it: repeat no place or agenda
+            text = ics.EventText(text.summary, "", "", link)
         ev = ics.event(dialogue, text, domain=self.settings.domain, organizer=self.settings.mail_from,
                        attendee=ics.Attendee(user.email, user.display_name, reply), cancelled=method == "CANCEL")
         body = ics.calendar([(dialogue, ev)], method=method).decode()
@@ -86,17 +89,19 @@ class Notifier:
                 "cancelled": _("Cancelled: %(title)s"),
                 "postponed": _("Postponed: %(title)s"),
                 "promoted": _("A seat is now yours: %(title)s"),
+                "revoked": _("Invitation withdrawn: %(title)s"),
             }
             shown_title = dialogue.title if dialogue.level == 0 else _("a METI strategic dialogue")
             title = titles[kind] % {"title": shown_title}
             body = render_template("meetings/mail/notice.txt", user=user, dialogue=dialogue, kind=kind, when=when,
                                    zone=zone, link=link, rsvp=rsvp, classified=dialogue.level > 0,
+                                   revoke_reason=invitation.revoke_reason if kind == "revoked" else "",
                                    deadline=dialogue.answer_by and times.show(dialogue.answer_by, dialogue.time_zone,
                                                                                None, locale))
             attachment = self._ics(dialogue, user, invitation.status, method, link, locale) if method else None
             subject = _("[Taiwa] %(title)s", title=title)
         enqueue(self.session, to=user.email, subject=subject, body=body, attachment=attachment)
-        self.session.add(Notification(user_id=user.id, kind=kind, title=title[:300], link=path))
+        self.session.add(Notification(id=new_id(), user_id=user.id, kind=kind, title=title[:300], link=path))
 
     # -- entry points
     def invited(self, issued: Issued, *, delegated: bool = False) -> None:
@@ -105,10 +110,14 @@ class Notifier:
                    kind="delegated" if delegated else "invitation", method="REQUEST", token=issued.token)
 
     def __call__(self, obj: Dialogue | Invitation, kind: str) -> None:
-        if isinstance(obj, Invitation):  # one person: a waiting-list promotion
+        if isinstance(obj, Invitation):  # one person: a waiting-list promotion, or an invitation taken back
             dialogue = self.session.get(Dialogue, obj.dialogue_id)
             user = self.session.get(UserAccount, obj.user_id)
-            self._send(user=user, invitation=obj, dialogue=dialogue, kind=kind, method="REQUEST")
+            if user is None or not user.active:
+                return  # like the dialogue-wide notices: no mail to a closed account
+            # Every invitation mail carried METHOD:REQUEST (invited()), so taking it back is a CANCEL.
+            method = "CANCEL" if kind == "revoked" else "REQUEST"
+            self._send(user=user, invitation=obj, dialogue=dialogue, kind=kind, method=method)
             return
         rows = self.session.execute(
             select(Invitation, UserAccount).join(UserAccount, UserAccount.id == Invitation.user_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, update
@@ -39,7 +39,7 @@ from dialogue.meetings.models import (
     RsvpToken,
     dialogue_host,
 )
-from dialogue.meetings.times import DEFAULT_ZONE, NonexistentLocalTime, is_zone, to_utc
+from dialogue.meetings.times import DEFAULT_ZONE, NonexistentLocalTime, is_zone, local_input, to_utc
 from dialogue.registry.models import (
     Association,
     Company,
@@ -393,6 +393,159 @@ def reschedule(session: Session, actor: UserAccount, dialogue: Dialogue, data: D
     change_status(session, actor, dialogue, "planned", "", notify_invitees)
 
 
+def edit_dialogue(session: Session, actor: UserAccount, dialogue: Dialogue, data: DialogueInput,
+                  notify_invitees) -> None:
+    """The edit form's save for one dialogue: a postponed one gets its new date, any other is updated."""
+    if dialogue.status == "postponed":
+        reschedule(session, actor, dialogue, data, notify_invitees)
+    else:
+        update_dialogue(session, actor, dialogue, data, notify_invitees)
+
+
+# --------------------------------------------------------------------------- editing a series
+
+#: what "this and all following" carries over to later dialogues, besides time of day and length;
+#: the date, counterpart, answer deadline and seat limit stay each dialogue's own
+SERIES_FIELDS = ("title", "purpose", "agenda", "venue", "online_url", "region", "host_ids", "level")
+
+
+@dataclass(frozen=True)
+class SeriesEdit:
+    """What "this and all following" would do: the later dialogues to change with their new input,
+    the later ones left as they are (held, closed, cancelled or postponed), and the hosts' clashes."""
+
+    followers: list[tuple[Dialogue, DialogueInput]]
+    skipped: list[Dialogue]
+    conflicts: list[Conflict]
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    changed: list[str]  # ids of the later dialogues that changed
+    unchanged: int  # later planned ones that had nothing to change
+    skipped: int  # later ones left alone because of their status
+
+
+def input_of(session: Session, d: Dialogue) -> DialogueInput:
+    """A dialogue's stored values as the edit form would give them (wall-clock in its own zone)."""
+    return DialogueInput(
+        format=d.format, counterpart_id=d.association_id or d.group_id or d.company_id or "", title=d.title,
+        start_local=local_input(d.starts_at, d.time_zone), end_local=local_input(d.ends_at, d.time_zone),
+        time_zone=d.time_zone, purpose=d.purpose, agenda=[a.title for a in d.agenda], region=d.region,
+        venue=d.venue, online_url=d.online_url, host_ids=[h.id for h in hosts_of(session, d.id)], level=d.level,
+        answer_by_local=local_input(d.answer_by, d.time_zone), seat_limit=d.seat_limit,
+    )
+
+
+def later_in_series(session: Session, dialogue: Dialogue) -> list[Dialogue]:
+    """The dialogues of its series that start after it, in order (none for a single dialogue)."""
+    if not dialogue.series_id:
+        return []
+    return list(session.execute(
+        select(Dialogue).where(Dialogue.series_id == dialogue.series_id, Dialogue.id != dialogue.id,
+                               Dialogue.starts_at > dialogue.starts_at).order_by(Dialogue.starts_at)
+    ).scalars())
+
+
+def _comparable(data: DialogueInput) -> dict[str, object]:
+    """The carried-over fields as they would be stored, so an untouched field compares equal."""
+    return {"title": data.title.strip()[:200], "purpose": data.purpose.strip(),
+            "agenda": [a.strip()[:300] for a in data.agenda if a.strip()], "venue": data.venue.strip()[:300],
+            "online_url": data.online_url.strip()[:500], "region": data.region or None,
+            "host_ids": sorted(set(data.host_ids)), "level": data.level}
+
+
+def _series_overlay(before: DialogueInput, data: DialogueInput) -> dict[str, object]:
+    """The carried-over fields the officer changed on this dialogue (only those reach the others:
+    a later dialogue's own venue, say, stays unless the venue was changed here)."""
+    old, new = _comparable(before), _comparable(data)
+    return {k: getattr(data, k) for k in SERIES_FIELDS if old[k] != new[k]}
+
+
+def _time_change(before: DialogueInput, data: DialogueInput) -> tuple[timedelta, timedelta | None]:
+    """The wall-clock change of the start's time of day, and the new length if it changed.
+
+    Wall clock, not UTC: 10:00 → 11:00 makes every later dialogue start at 11:00 in its own
+    zone, whichever side of a daylight-saving change it falls on."""
+    old_start = before.start_local
+    shift = datetime.combine(old_start.date(), data.start_local.time()) - old_start
+    old_length, new_length = before.end_local - old_start, data.end_local - data.start_local
+    return shift, (new_length if new_length != old_length else None)
+
+
+def _follower_input(base: DialogueInput, overlay: dict[str, object], shift: timedelta,
+                    length: timedelta | None) -> DialogueInput:
+    start = base.start_local + shift
+    if start.date() != base.start_local.date():  # each dialogue keeps its own date
+        raise Refused("series_day_change", on=base.start_local.date())
+    end = start + (length if length is not None else base.end_local - base.start_local)
+    new = replace(base, start_local=start, end_local=end, **overlay)
+    try:
+        _utc_span(new)  # a time the clocks skip on that date, or too long
+    except Refused as exc:
+        raise Refused(exc.code, on=base.start_local.date(), **exc.values) from None
+    return new
+
+
+def plan_series_edit(session: Session, dialogue: Dialogue, data: DialogueInput) -> SeriesEdit:
+    """Validate "this and all following" and work out what it would change; nothing is written.
+
+    Later dialogues still planned or with invitations sent take the changed fields, the new time
+    of day and the new length (each on its own date); the others are skipped. Conflicts cover
+    every changed dialogue, as a single edit's warning covers that one."""
+    if data.time_zone != dialogue.time_zone:
+        raise Refused("series_zone")
+    before = input_of(session, dialogue)
+    overlay = _series_overlay(before, replace(data, host_ids=_valid_hosts(session, data.host_ids)))
+    shift, length = _time_change(before, data)
+    followers: list[tuple[Dialogue, DialogueInput]] = []
+    skipped: list[Dialogue] = []
+    for d in later_in_series(session, dialogue):
+        if d.status not in OPEN_STATUSES:
+            skipped.append(d)
+            continue
+        followers.append((d, _follower_input(input_of(session, d), overlay, shift, length)))
+    changing = [dialogue.id, *(d.id for d, _ in followers)]
+    conflicts = list(plan(session, data, exclude=changing).conflicts)
+    by_hosts: dict[tuple[str, ...], list[tuple[datetime, datetime]]] = {}
+    for _d, new in followers:
+        by_hosts.setdefault(tuple(sorted(set(new.host_ids))), []).append(_utc_span(new))
+    for hosts, spans in by_hosts.items():
+        conflicts += host_conflicts(session, hosts, spans, exclude=changing)
+    unique = {(c.host_name, c.dialogue_id): c for c in conflicts}
+    return SeriesEdit(followers, skipped, sorted(unique.values(), key=lambda c: (c.starts_at, c.host_name)))
+
+
+def update_series(session: Session, actor: UserAccount, dialogue: Dialogue, data: DialogueInput,
+                  notify_invitees) -> SeriesResult:
+    """Save "this and all following": this dialogue as a single edit would, then each later planned
+    one through update_dialogue, so SEQUENCE, invitees' updated .ics and the audit work alike.
+    A refusal on any of them raises (naming its date in ``on``) and the caller rolls back all."""
+    edit = plan_series_edit(session, dialogue, data)  # before this dialogue changes: it is the reference
+    edit_dialogue(session, actor, dialogue, data, notify_invitees)
+    changed, unchanged = [], 0
+    for d, new in edit.followers:
+        try:
+            fields = update_dialogue(session, actor, d, new, notify_invitees)
+        except Refused as exc:
+            raise Refused(exc.code, on=local_input(d.starts_at, d.time_zone).date(), **exc.values) from None
+        if fields:
+            changed.append(d.id)
+        else:
+            unchanged += 1
+    audit.append(session, realm=REALM, kind=Kind.CHANGE, summary="Dialogue series changed",
+                 data={"series": dialogue.series_id, "from": dialogue.id, "dialogues": changed,
+                       "skipped": [d.id for d in edit.skipped]}, **_actor_fields(actor))
+    return SeriesResult(changed, unchanged, len(edit.skipped))
+
+
+def series_outlook(session: Session, dialogue: Dialogue) -> tuple[int, int]:
+    """For the edit form: how many later dialogues "this and all following" would reach, and skip."""
+    later = later_in_series(session, dialogue)
+    reach = sum(1 for d in later if d.status in OPEN_STATUSES)
+    return reach, len(later) - reach
+
+
 def _has_invitations(session: Session, dialogue_id: str) -> bool:
     return session.execute(select(exists().where(Invitation.dialogue_id == dialogue_id))).scalar_one()
 
@@ -687,6 +840,7 @@ def reply(session: Session, actor: UserAccount, invitation: Invitation, answer: 
         raise Refused("not_yours")
     dialogue = _lock_dialogue(session, invitation.dialogue_id)
     session.refresh(invitation)
+    _check_not_revoked(invitation)
     _check_open(dialogue, now, deadline=answer != "withdrawn")
     if invitation.status not in ALLOWED_REPLIES[answer]:
         raise Refused("reply_state", status=invitation.status)
@@ -732,6 +886,62 @@ def _promote_waitlist(session: Session, dialogue: Dialogue, notify) -> list[Invi
     return promoted
 
 
+def _check_not_revoked(invitation: Invitation) -> None:
+    if invitation.status == "revoked":
+        raise Refused("revoked")
+
+
+#: an officer may take back any invitation the invitee could still act on; a delegated one
+#: is inert (its colleague's invitation is the one to take back)
+REVOCABLE = ("pending", "accepted", "waitlisted", "declined", "withdrawn")
+#: dialogues whose invitations can no longer be taken back: it took place, or is off for everyone
+REVOKE_CLOSED = ("held", "closed", "cancelled")
+REVOKE_REASON_MAX = 1000
+
+
+def invitation_in(session: Session, dialogue_id: str, invitation_id: str) -> Invitation | None:
+    """An invitation of this dialogue; None for an unknown id or one of another dialogue."""
+    return session.execute(
+        select(Invitation).where(Invitation.id == (invitation_id or "")[:36], Invitation.dialogue_id == dialogue_id)
+    ).scalar_one_or_none()
+
+
+def revoke_invitation(session: Session, actor: UserAccount, invitation: Invitation, reason: str, notify, *,
+                      now: datetime | None = None) -> Invitation:
+    """Take back an invitation sent by mistake: the invitee can no longer answer, the e-mailed link
+    stops working, a seat it held goes to the longest-waiting, and the invitee is told
+    (``notify(invitation, "revoked")``: a mail with METHOD:CANCEL and a portal notice)."""
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    if len(reason) > REVOKE_REASON_MAX:
+        raise Refused("revoke_reason_long", cap=REVOKE_REASON_MAX)
+    dialogue = _lock_dialogue(session, invitation.dialogue_id)
+    session.refresh(invitation)  # a concurrent revoke or answer must be seen, not overwritten
+    if dialogue.status in REVOKE_CLOSED:
+        raise Refused("revoke_closed")
+    if invitation.status == "revoked":
+        raise Refused("already_revoked")
+    if invitation.status not in REVOCABLE:
+        raise Refused("revoke_delegated")
+    old = invitation.status
+    invitation.status = "revoked"
+    invitation.revoked_at = now
+    invitation.revoke_reason = reason
+    invitation.waitlisted_at = None
+    _spend_tokens(session, invitation.id, now)
+    # RFC 5546: a CANCEL must carry a higher SEQUENCE than the REQUEST it withdraws.
+    dialogue.sequence += 1
+    dialogue.updated_at = now
+    notify(invitation, "revoked")
+    if old == "accepted":
+        _promote_waitlist(session, dialogue, notify)
+    audit.append(session, realm=REALM, kind=Kind.CHANGE, summary="Invitation revoked",
+                 data={"dialogue": dialogue.id, "invitation": invitation.id, "company": invitation.company_id,
+                       "user": invitation.user_id, "from": old, "reason": reason[:500]},
+                 **_actor_fields(actor))
+    return invitation
+
+
 def colleagues(session: Session, invitation: Invitation, now: datetime | None = None) -> list[UserAccount]:
     """Active accounts of the same company not yet invited to this dialogue, and cleared for its
     level: who it can be handed to."""
@@ -754,6 +964,7 @@ def delegate(session: Session, actor: UserAccount, invitation: Invitation, colle
         raise Refused("not_yours")
     dialogue = _lock_dialogue(session, invitation.dialogue_id)
     session.refresh(invitation)
+    _check_not_revoked(invitation)
     _check_open(dialogue, now, deadline=invitation.status == "pending")
     if invitation.status not in ACTIVE_REPLIES:
         raise Refused("reply_state", status=invitation.status)
@@ -794,6 +1005,7 @@ def add_topic(session: Session, actor: UserAccount, invitation: Invitation, kind
     _check_open(dialogue, now, deadline=False)
     if actor.company_id != invitation.company_id:
         raise Refused("not_yours")
+    _check_not_revoked(invitation)
     if kind not in ("topic", "question"):
         raise Refused("topic_kind")
     text = (body or "").strip()
@@ -814,7 +1026,7 @@ def add_topic(session: Session, actor: UserAccount, invitation: Invitation, kind
 @dataclass(frozen=True)
 class RsvpLookup:
     token: RsvpToken | None
-    problem: str | None  # None | "unknown" | "used" | "expired"
+    problem: str | None  # None | "unknown" | "used" | "expired" | "revoked"
 
 
 def rsvp_lookup(session: Session, token: str, now: datetime | None = None) -> RsvpLookup:
@@ -824,6 +1036,9 @@ def rsvp_lookup(session: Session, token: str, now: datetime | None = None) -> Rs
     row = session.get(RsvpToken, token_digest(token))
     if row is None:
         return RsvpLookup(None, "unknown")
+    status = session.execute(select(Invitation.status).where(Invitation.id == row.invitation_id)).scalar_one()
+    if status == "revoked":  # before "used": taking it back spent the link too
+        return RsvpLookup(row, "revoked")
     if row.used_at is not None:
         return RsvpLookup(row, "used")
     if row.expires_at <= now:
@@ -1022,7 +1237,8 @@ class InvitationRow:
 
 
 def invitations_of(session: Session, dialogue_id: str) -> list[InvitationRow]:
-    order = case({"accepted": 0, "waitlisted": 1, "pending": 2, "declined": 3, "withdrawn": 4, "delegated": 5},
+    order = case({"accepted": 0, "waitlisted": 1, "pending": 2, "declined": 3, "withdrawn": 4, "delegated": 5,
+                  "revoked": 6},
                  value=Invitation.status, else_=9)
     rows = session.execute(
         select(Invitation, Company.name_ja, Company.name_en, UserAccount.display_name, UserAccount.email)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from clearance import freshness
 from clearance.db import db, utcnow
 from clearance.permissions import Permission, requires
 from dialogue.meetings import ics, labels, service, times
-from dialogue.meetings.forms import DialogueForm, InviteFilterForm, ListFilterForm, StatusForm
+from dialogue.meetings.forms import DialogueForm, InviteFilterForm, ListFilterForm, RevokeForm, StatusForm
 from dialogue.meetings.models import STATUSES, Dialogue
 from dialogue.meetings.notify import MailSettings, Notifier, event_text
 from dialogue.meetings.series import SeriesError, preset_rule
@@ -198,7 +198,10 @@ def _refusal(form: DialogueForm, exc: Exception) -> None:
     if isinstance(exc, SeriesError):
         form.repeat_rule.errors = [labels.message(exc.code, exc.values, labels.SERIES_MESSAGES)]
     else:
-        form.form_errors.append(labels.message(exc.code, exc.values))
+        text = labels.message(exc.code, exc.values)
+        if "on" in exc.values:  # one of the later dialogues of a series: say which
+            text = _("The dialogue on %(date)s: %(problem)s", date=format_date(exc.values["on"]), problem=text)
+        form.form_errors.append(text)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -207,6 +210,7 @@ def new() -> Response | str:
     locale = str(get_locale())
     form = DialogueForm()
     _choices(form, locale)
+    del form.scope
     if request.method == "GET":
         form.hosts.data = [current_user.id]
         for key in ("association_id", "group_id"):
@@ -247,6 +251,8 @@ def edit(dialogue_id: str) -> Response | str:
     form = DialogueForm(obj=None)
     _choices(form, locale)
     del form.repeat, form.repeat_count, form.repeat_rule
+    if not dialogue.series_id:
+        del form.scope
     if request.method == "GET":
         company = db.session.get(Company, dialogue.company_id) if dialogue.company_id else None
         form.process(data={
@@ -263,21 +269,37 @@ def edit(dialogue_id: str) -> Response | str:
     conflicts = []
     if form.validate_on_submit():
         data = _input(form)
+        following = form.scope is not None and form.scope.data == "following"
         try:
-            conflicts = service.plan(db.session, data, exclude=[dialogue.id]).conflicts
+            if following:
+                conflicts = service.plan_series_edit(db.session, dialogue, data).conflicts
+            else:
+                conflicts = service.plan(db.session, data, exclude=[dialogue.id]).conflicts
             if not conflicts or form.confirm_overlap.data:
-                if dialogue.status == "postponed":
-                    service.reschedule(db.session, current_user, dialogue, data, notifier())
-                else:
-                    service.update_dialogue(db.session, current_user, dialogue, data, notifier())
-                db.session.commit()
-                flash(_("Saved."), "info")
+                _save_edit(dialogue, data, following)
                 return redirect(url_for("meetings.detail", dialogue_id=dialogue.id))
         except service.Refused as exc:
             db.session.rollback()
             _refusal(form, exc)
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("meetings/form.html", form=form, conflicts=conflicts, dialogue=dialogue), status
+    outlook = service.series_outlook(db.session, dialogue) if form.scope is not None else None
+    return render_template("meetings/form.html", form=form, conflicts=conflicts, dialogue=dialogue,
+                           outlook=outlook), status
+
+
+def _save_edit(dialogue: Dialogue, data: service.DialogueInput, following: bool) -> None:
+    """Save one dialogue, or it and the later ones of its series; commit and say what happened."""
+    if not following:
+        service.edit_dialogue(db.session, current_user, dialogue, data, notifier())
+        db.session.commit()
+        flash(_("Saved."), "info")
+        return
+    result = service.update_series(db.session, current_user, dialogue, data, notifier())
+    db.session.commit()
+    flash(_("Saved: this dialogue and %(n)d following dialogue(s) changed.", n=len(result.changed)), "info")
+    if result.skipped:
+        flash(_("%(n)d following dialogue(s) were left as they are: already held, closed, cancelled or postponed.",
+                n=result.skipped), "info")
 
 
 # --------------------------------------------------------------------------- one dialogue
@@ -303,7 +325,30 @@ def detail(dialogue_id: str) -> str:
         topics=service.topics_of(db.session, dialogue.id), siblings=siblings,
         transitions=service.TRANSITIONS.get(dialogue.status, ()), status_form=StatusForm(),
         may_write=current_user.can(Permission.DIALOGUES_WRITE), sizes=SIZE_CLASSES,
+        may_revoke=current_user.can(Permission.DIALOGUES_WRITE) and dialogue.status not in service.REVOKE_CLOSED,
+        revocable=service.REVOCABLE, revoke_max=service.REVOKE_REASON_MAX,
     )
+
+
+@bp.post("/<dialogue_id>/invitations/<invitation_id>/revoke")
+@requires(Permission.DIALOGUES_WRITE)
+def revoke(dialogue_id: str, invitation_id: str) -> Response:
+    """Take back one invitation sent by mistake (from the detail page's list of invitations)."""
+    dialogue = _load(dialogue_id)
+    invitation = service.invitation_in(db.session, dialogue.id, invitation_id)
+    if invitation is None:
+        abort(404)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.revoke_invitation(db.session, current_user, invitation, form.reason.data or "", notifier())
+        db.session.commit()
+        flash(_("Invitation withdrawn. The invitee has been told by e-mail and in the portal."), "info")
+    except service.Refused as exc:
+        db.session.rollback()
+        flash(labels.message(exc.code, exc.values), "error")
+    return redirect(url_for("meetings.detail", dialogue_id=dialogue.id, _anchor="invitations"))
 
 
 @bp.post("/<dialogue_id>/status")

@@ -37,6 +37,7 @@ def participant_filter(user) -> ColumnElement[bool]:
         return false()
     invited = exists(select(Invitation.id).where(
         Invitation.dialogue_id == Minutes.dialogue_id, Invitation.user_id == user.id,
+        Invitation.status != "revoked",  # taken back by the ministry: sent by mistake, never invited
         own_company(user, Invitation.company_id)))
     return and_(Minutes.status.in_(sorted(VISIBLE_TO_PARTICIPANTS)), invited)
 
