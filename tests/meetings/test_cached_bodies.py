@@ -87,8 +87,15 @@ def test_a_reply_shows_in_the_officers_counts_at_once(app, world):
     with app.app_context():
         inv = db.session.execute(select(Invitation).where(Invitation.dialogue_id == did)).scalars().first()
         inv.status = "accepted"
+        accepted_id = inv.id
         db.session.commit()
     assert row.search(c.get("/dialogues").get_data(as_text=True)).group(1) == "1"
+    with app.app_context():  # a withdrawn invitation no longer counts as invited
+        other = db.session.execute(select(Invitation).where(Invitation.dialogue_id == did,
+                                                            Invitation.id != accepted_id)).scalars().first()
+        other.status = "revoked"
+        db.session.commit()
+    assert row.search(c.get("/dialogues").get_data(as_text=True)).groups() == ("1", str(invited - 1))
 
 
 def test_company_b_never_gets_company_a_s_cached_portal(app, world):
