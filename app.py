@@ -300,3 +300,7 @@ def _register_commands(app: Flask) -> None:
     from clearance.people import reminders_command
 
     app.cli.add_command(reminders_command)  # cron: mail security officers what expires within 90 days
+
+    from clearance.periodic import periodic_command
+
+    app.cli.add_command(periodic_command)  # the commands above on their schedule (gunicorn starts it)

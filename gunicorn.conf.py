@@ -28,3 +28,29 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("TAIWA_FORWARDED_ALLOW_IPS", "127.0.0.1")
 umask = 0o077  # the database, uploads and logs we create are readable by this account only
 preload_app = False  # each worker opens its own database connections
+
+
+# The maintenance commands (mail retries, session purge, reminders, retention) on their schedule:
+# one `flask periodic` beside the workers, started and stopped with the master. TAIWA_PERIODIC=0
+# leaves it to cron or to another host (clearance/periodic.py takes a lock file anyway).
+_periodic = None
+
+
+def when_ready(server):
+    global _periodic
+    if os.environ.get("TAIWA_PERIODIC", "1") != "0":
+        import subprocess
+        import sys
+
+        flask = os.path.join(os.path.dirname(sys.executable), "flask")
+        _periodic = subprocess.Popen([flask, "--app", "app", "periodic"])  # noqa: S603 - our own command
+        server.log.info("periodic jobs started (pid %s)", _periodic.pid)
+
+
+def on_exit(server):
+    if _periodic is not None and _periodic.poll() is None:
+        _periodic.terminate()
+        try:
+            _periodic.wait(timeout=10)
+        except Exception:  # best effort at shutdown
+            _periodic.kill()

@@ -203,6 +203,7 @@ def base_env(db_url: str, tmp: Path, workers: int, threads: int) -> dict[str, st
         TAIWA_THREADS=str(threads),
         FLASK_APP="app",
         PYTHONDONTWRITEBYTECODE="1",
+        TAIWA_PERIODIC="0",  # no maintenance runner beside the measured servers
     )
     return env
 

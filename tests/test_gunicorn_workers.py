@@ -103,6 +103,7 @@ def two_servers(app, db_url, tmp_path) -> Iterator[tuple[Server, Server]]:
         TAIWA_ARGON2="fast",
         TAIWA_KEY_FILE=app.config["TAIWA_KEY_FILE"],  # the test app's keys: TOTP secrets must decrypt
         TAIWA_ENV="test",
+        TAIWA_PERIODIC="0",  # tests/test_periodic.py covers the runner
         PYTHONDONTWRITEBYTECODE="1",
     )
     servers: list[Server] = []
