@@ -156,10 +156,13 @@ def generate(companies: int, groups: int, dialogues: int, invitations: int, port
                     minute=0, second=0, microsecond=0)
                 past = starts < now
                 fmt = rng.choice(["association", "supply_chain", "technology", "company"])
-                row = {"id": new_id(), "format": fmt, "association_id": None, "group_id": None, "company_id": None,
-                       "title": f"ベンチ対話{n}", "purpose": "", "region": rng.choice(regions), "venue": "",
+                row_id = new_id()
+                # the purpose sealed at the row's level, as the app does (no status reason: NULL)
+                purpose_ct = Dialogue.purpose.seal_column("ベンチマーク用の対話の目的。", row_id, 0)
+                row = {"id": row_id, "format": fmt, "association_id": None, "group_id": None, "company_id": None,
+                       "title": f"ベンチ対話{n}", "purpose_ct": purpose_ct, "region": rng.choice(regions), "venue": "",
                        "online_url": "", "starts_at": starts, "ends_at": starts + timedelta(hours=2),
-                       "time_zone": "Asia/Tokyo", "level": 0, "status_reason": "", "sequence": 0,
+                       "time_zone": "Asia/Tokyo", "level": 0, "sequence": 0,
                        "status": (rng.choices(["held", "closed", "cancelled"], [3, 6, 1])[0] if past
                                   else rng.choice(["planned", "invited"])),
                        "created_at": now, "updated_at": now}

@@ -62,10 +62,11 @@ def seed_meetings(session: Session, rng: random.Random, now: datetime | None = N
 
     def dialogue(fmt: str, title: str, starts: datetime, *, hours: int = 2, status: str = "planned",
                  region: str | None = None, host: UserAccount = lead, **kw) -> Dialogue:
-        d = Dialogue(id=new_id(), format=fmt, title=title, purpose=kw.pop("purpose", ""), region=region,
+        # Sealed at the level (Dialogue.__init__ takes id and level first, whatever the order here)
+        d = Dialogue(id=new_id(), format=fmt, title=title, purpose=kw.pop("purpose", None), region=region,
                      venue=kw.pop("venue", VENUES.get(region or "", "")), online_url=kw.pop("online_url", ""),
                      starts_at=starts, ends_at=starts + timedelta(hours=hours), time_zone=TZ, level=kw.pop("level", 0),
-                     status=status, status_reason=kw.pop("status_reason", ""), sequence=0, created_by=host.id,
+                     status=status, status_reason=kw.pop("status_reason", None), sequence=0, created_by=host.id,
                      created_at=now, updated_at=now, **kw)
         session.add(d)
         session.flush()

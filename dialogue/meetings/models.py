@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -14,7 +15,6 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Table,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -58,7 +58,10 @@ class DialogueSeries(db.Model):
 
 
 class Dialogue(db.Model):
-    """対話 — one meeting of the strategic dialogue with its counterpart."""
+    """対話 — one meeting of the strategic dialogue with its counterpart.
+
+    Purpose and status reason are sealed at the dialogue's level: construct with ``id`` (and
+    ``level``), and change the level inside ``resealing(dialogue)`` (service._apply does)."""
 
     __tablename__ = "dialogue"
     __table_args__ = (
@@ -84,7 +87,8 @@ class Dialogue(db.Model):
     group_id: Mapped[str | None] = mapped_column(ForeignKey("company_group.id", ondelete="RESTRICT"), index=True)
     company_id: Mapped[str | None] = mapped_column(ForeignKey("company.id", ondelete="RESTRICT"), index=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
-    purpose: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: what the ministry means to discuss, sealed at the dialogue's level (NULL: none given)
+    purpose_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: taxonomy.REGIONS code of where it takes place; NULL for online-only
     region: Mapped[str | None] = mapped_column(String(16), index=True)
     venue: Mapped[str] = mapped_column(String(300), nullable=False, default="")
@@ -97,8 +101,8 @@ class Dialogue(db.Model):
     #: classification level 0 public, 1, 2 (labels follow clearance/labels once it exists)
     level: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="planned")
-    #: why it was cancelled or postponed; sent to invitees
-    status_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: why it was cancelled or postponed (sent to invitees), sealed at the dialogue's level; NULL otherwise
+    status_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: naive UTC; replies after it are refused
     answer_by: Mapped[datetime | None] = mapped_column(DateTime)
     #: seats for accepted invitees; NULL is unlimited, beyond it replies join the waiting list
@@ -113,6 +117,18 @@ class Dialogue(db.Model):
     agenda: Mapped[list[AgendaItem]] = relationship(
         order_by="AgendaItem.position", cascade="all, delete-orphan", back_populates="dialogue"
     )
+
+    # Bound to the row's level: shown only where the dialogue is, and a level lowered in SQL
+    # makes them unreadable instead of showing them to someone not cleared for them.
+    purpose = EncryptedField("purpose_ct", level="level")
+    status_reason = EncryptedField("status_reason_ct", level="level")
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The sealed fields are bound to id and level: set those first, whatever the keyword order
+        # (level 0 unless given, as the column default would make it at flush, too late to seal).
+        first = {k: kwargs.pop(k) for k in ("id", "level") if k in kwargs}
+        first.setdefault("level", 0)
+        super().__init__(**first, **kwargs)
 
 
 class AgendaItem(db.Model):
@@ -154,10 +170,15 @@ class Invitation(db.Model):
     invited_by: Mapped[str | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     #: when an officer took the invitation back (status "revoked"); who did is in the audit log
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
-    #: the officer's reason, sent to the invitee
-    revoke_reason: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    #: the officer's reason, sent to the invitee; sealed (NULL: none given)
+    revoke_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     dialogue: Mapped[Dialogue] = relationship()
+
+    # Level 0: an invitation has no level of its own, and the reason is about the addressee (it was
+    # sent by mistake), mailed to them; binding it to the dialogue's level would mean re-sealing every
+    # revoked invitation whenever an officer changes the dialogue's classification.
+    revoke_reason = EncryptedField("revoke_reason_ct")
 
 
 class RsvpToken(db.Model):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from clearance import audit
 from clearance.audit import Kind
 from clearance.auth.models import UserAccount
+from clearance.crypto import resealing
 from clearance.db import new_id, utcnow
 from clearance.permissions import COMPANY_ROLES, Role
 from clearance.scoping import own_company
@@ -248,13 +249,16 @@ def _apply(dialogue: Dialogue, data: DialogueInput, ids: dict[str, str | None], 
     dialogue.association_id, dialogue.group_id, dialogue.company_id = (
         ids["association_id"], ids["group_id"], ids["company_id"])
     dialogue.title = data.title.strip()[:200]
-    dialogue.purpose = data.purpose.strip()
+    if dialogue.level != data.level:
+        # Purpose and status reason are sealed at the level: open them under the old one, seal under the new.
+        with resealing(dialogue):
+            dialogue.level = data.level
+    dialogue.purpose = data.purpose.strip() or None
     dialogue.region = data.region or None
     dialogue.venue = data.venue.strip()[:300]
     dialogue.online_url = data.online_url.strip()[:500]
     dialogue.starts_at, dialogue.ends_at = span
     dialogue.time_zone = data.time_zone
-    dialogue.level = data.level
     dialogue.answer_by = answer_by
     dialogue.seat_limit = data.seat_limit
     dialogue.updated_at = utcnow()
@@ -280,8 +284,8 @@ def create_dialogues(session: Session, actor: UserAccount, data: DialogueInput, 
     if data.answer_by_local is not None:
         lead = p.spans[0][0] - to_utc(data.answer_by_local, data.time_zone)
     for span in p.spans:
-        d = Dialogue(id=new_id(), status="planned", sequence=0, series_id=series_id, created_by=actor.id,
-                     status_reason="")
+        d = Dialogue(id=new_id(), level=data.level, status="planned", sequence=0, series_id=series_id,
+                     created_by=actor.id)
         # Each dialogue of a series keeps the same answer lead time before its start.
         _apply(d, data, ids, span, None if lead is None else span[0] - lead)
         session.add(d)
@@ -372,7 +376,7 @@ def change_status(session: Session, actor: UserAccount, dialogue: Dialogue, new:
         dialogue.sequence += 1
         notify_invitees(dialogue, new)
     elif new == "planned":  # a postponed dialogue gets a date again: invitees get the new one
-        dialogue.status_reason = ""
+        dialogue.status_reason = None
         dialogue.sequence += 1
         if _has_invitations(session, dialogue.id):
             dialogue.status = "invited"
@@ -380,7 +384,8 @@ def change_status(session: Session, actor: UserAccount, dialogue: Dialogue, new:
     elif new == "held":
         record_reach(session, dialogue)
     audit.append(session, realm=REALM, kind=Kind.CHANGE, summary=f"Dialogue status {old} → {dialogue.status}",
-                 data={"dialogue": dialogue.id, "from": old, "to": dialogue.status, "reason": reason[:500]},
+                 # The reason is sealed with the dialogue; the audit log (in clear) only says that one was given.
+                 data={"dialogue": dialogue.id, "from": old, "to": dialogue.status, "reason_given": bool(reason)},
                  **_actor_fields(actor))
 
 
@@ -431,7 +436,7 @@ def input_of(session: Session, d: Dialogue) -> DialogueInput:
     return DialogueInput(
         format=d.format, counterpart_id=d.association_id or d.group_id or d.company_id or "", title=d.title,
         start_local=local_input(d.starts_at, d.time_zone), end_local=local_input(d.ends_at, d.time_zone),
-        time_zone=d.time_zone, purpose=d.purpose, agenda=[a.title for a in d.agenda], region=d.region,
+        time_zone=d.time_zone, purpose=d.purpose or "", agenda=[a.title for a in d.agenda], region=d.region,
         venue=d.venue, online_url=d.online_url, host_ids=[h.id for h in hosts_of(session, d.id)], level=d.level,
         answer_by_local=local_input(d.answer_by, d.time_zone), seat_limit=d.seat_limit,
     )
@@ -926,7 +931,7 @@ def revoke_invitation(session: Session, actor: UserAccount, invitation: Invitati
     old = invitation.status
     invitation.status = "revoked"
     invitation.revoked_at = now
-    invitation.revoke_reason = reason
+    invitation.revoke_reason = reason or None
     invitation.waitlisted_at = None
     _spend_tokens(session, invitation.id, now)
     # RFC 5546: a CANCEL must carry a higher SEQUENCE than the REQUEST it withdraws.
@@ -937,7 +942,7 @@ def revoke_invitation(session: Session, actor: UserAccount, invitation: Invitati
         _promote_waitlist(session, dialogue, notify)
     audit.append(session, realm=REALM, kind=Kind.CHANGE, summary="Invitation revoked",
                  data={"dialogue": dialogue.id, "invitation": invitation.id, "company": invitation.company_id,
-                       "user": invitation.user_id, "from": old, "reason": reason[:500]},
+                       "user": invitation.user_id, "from": old, "reason_given": bool(reason)},  # the reason is sealed
                  **_actor_fields(actor))
     return invitation
 

@@ -258,7 +258,7 @@ def edit(dialogue_id: str) -> Response | str:
         form.process(data={
             "format": dialogue.format, "association_id": dialogue.association_id or "",
             "group_id": dialogue.group_id or "", "company_number": company.corporate_number if company else "",
-            "title": dialogue.title, "purpose": dialogue.purpose,
+            "title": dialogue.title, "purpose": dialogue.purpose or "",
             "agenda": "\n".join(a.title for a in dialogue.agenda), "region": dialogue.region or "",
             "venue": dialogue.venue, "online_url": dialogue.online_url,
             "start": times.local_input(dialogue.starts_at, dialogue.time_zone),
