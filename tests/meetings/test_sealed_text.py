@@ -282,3 +282,21 @@ def test_a_withdrawal_reason_swapped_between_invitations_fails_closed_for_office
     audits = _crypto_audits(app)
     assert [(x["table"], x["column"]) for x in audits[-2:]] == [("invitation", "revoke_reason")] * 2
     assert audits[-1]["row_id"] == second
+
+
+def test_a_classified_dialogues_reason_is_not_mailed(app):
+    """Title, agenda and place of a classified dialogue stay behind the sign-in; so does its reason."""
+    from types import SimpleNamespace
+
+    from flask import render_template
+
+    dialogue = SimpleNamespace(title="限定対話", status_reason="機密の中止理由", venue=None, online_url=None, agenda=[])
+    when = SimpleNamespace(local="2026年12月1日 10:00")
+    with app.test_request_context():
+        def body(classified: bool) -> str:
+            return render_template("meetings/mail/notice.txt", user=SimpleNamespace(display_name="試験"),
+                                   dialogue=dialogue, kind="cancelled", when=when, zone="Asia/Tokyo", link="/p",
+                                   rsvp=None, classified=classified, revoke_reason="", deadline=None)
+
+        assert "機密の中止理由" in body(False)
+        assert "機密の中止理由" not in body(True)
