@@ -216,3 +216,28 @@ def cached_count(key: tuple, count: Callable[[], int], *, ttl: float = 60.0) -> 
         found = count()
         cache.put(full_key, found, now + ttl)
     return int(found)
+
+
+_CSRF_SLOT = "\x00csrf-token\x00"  # cannot occur in rendered HTML (the guard refuses NUL input)
+
+
+def cached_page(key: tuple, render: Callable[[], str], *, ttl: float = 60.0,
+                valid_until: Callable[[], float | None] | None = None) -> str:
+    """A whole page for one account, its layout included, cached like a body.
+
+    ``key`` must start with the account id (the header names the person) and include the
+    language and the full path. The session's CSRF token is cut out before the page is
+    stored and put back on every request, so a cached page never carries another session's
+    token; a page with flash messages waiting is rendered afresh (they are shown once).
+    """
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    if session.get("_flashes"):
+        return render()
+    token = generate_csrf()
+
+    def stored() -> str:
+        return render().replace(token, _CSRF_SLOT)
+
+    return str(cached_body(("page", *key), stored, ttl=ttl, valid_until=valid_until)).replace(_CSRF_SLOT, token)

@@ -98,9 +98,13 @@ def notifier() -> Notifier:
 def index() -> str:
     # The body depends on the records, the viewer (role, clearance, zone), the language and the
     # query: cached per generation under exactly those (clearance/freshness.py).
-    key = ("meetings.index", current_user.id, str(get_locale()), request.query_string)
-    body = freshness.cached_body(key, _list_body, ttl=60.0, valid_until=clearance_limit)
-    return render_template("meetings/list.html", body=body)
+    key = (current_user.id, str(get_locale()), request.full_path)
+
+    def page() -> str:
+        body = freshness.cached_body(("meetings.index", *key), _list_body, ttl=60.0, valid_until=clearance_limit)
+        return render_template("meetings/list.html", body=body)
+
+    return freshness.cached_page(("meetings.index", *key), page, ttl=60.0, valid_until=clearance_limit)
 
 
 def _list_body() -> str:

@@ -44,9 +44,13 @@ def _notifier() -> Notifier:
 @requires(Permission.PORTAL_DIALOGUES)
 def index() -> str:
     # Per account: the body shows this person's invitations, colleagues' and notifications.
-    key = ("portal.index", current_user.id, str(get_locale()))
-    body = freshness.cached_body(key, _index_body, ttl=60.0, valid_until=clearance_limit)
-    return render_template("portal/index.html", body=body)
+    key = ("portal.index", current_user.id, str(get_locale()), request.full_path)
+
+    def page() -> str:
+        body = freshness.cached_body(key, _index_body, ttl=60.0, valid_until=clearance_limit)
+        return render_template("portal/index.html", body=body)
+
+    return freshness.cached_page(key, page, ttl=60.0, valid_until=clearance_limit)
 
 
 def _index_body() -> str:

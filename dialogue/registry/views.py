@@ -149,7 +149,12 @@ def companies() -> tuple[str, int]:
     # The register reads the same for everyone with one role: the body is shared by role,
     # language and query, per generation (clearance/freshness.py).
     key = ("registry.companies", current_user.role, _locale(), request.query_string)
-    return _render("registry/companies.html", body=freshness.cached_body(key, _companies_body, ttl=300.0))
+
+    def page() -> str:
+        return _render("registry/companies.html", body=freshness.cached_body(key, _companies_body, ttl=300.0))[0]
+
+    return freshness.cached_page(("registry.companies", current_user.id, _locale(), request.full_path), page,
+                                 ttl=300.0), 200
 
 
 def _companies_body() -> str:

@@ -107,17 +107,36 @@ def test_company_b_never_gets_company_a_s_cached_portal(app, world):
     assert "甲だけの対話" in a.get("/portal/dialogues").get_data(as_text=True)
 
 
-def test_cached_bodies_hold_no_csrf_token_and_the_page_still_has_a_fresh_one(app, world):
-    c = _client(app, world.a_member)
-    first = c.get("/portal/dialogues").get_data(as_text=True)
-    second = c.get("/portal/dialogues").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', second)
-    assert token  # the layout's sign-out form, rendered per request
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_cached_pages_hold_no_csrf_token_and_each_session_gets_its_own(app, world):
+    """Given one account signed in twice (two sessions), when both load the cached portal page,
+    then each page carries its own session's token, and no cached entry holds either."""
+    first, second = _client(app, world.a_member), _client(app, world.a_member)
+    page_1 = first.get("/portal/dialogues").get_data(as_text=True)
+    page_1_again = first.get("/portal/dialogues").get_data(as_text=True)
+    page_2 = second.get("/portal/dialogues").get_data(as_text=True)
     cache = app.extensions["taiwa_bodies"]
-    assert cache.hits >= 1
-    bodies = [body for _exp, body in cache._items.values()]
-    assert bodies and not any("csrf_token" in body for body in bodies)
-    assert first.count("csrf_token") == second.count("csrf_token")
+    assert cache.hits >= 2  # the second and third requests were served from the cache
+    token_1, token_2 = _token(page_1), _token(page_2)
+    assert token_1 != token_2 and _token(page_1_again) == token_1
+    stored = [str(body) for _exp, body in cache._items.values() if isinstance(body, str)]
+    assert stored and not any(token_1 in b or token_2 in b for b in stored)
+    # and the token works: the sign-out form on a cached page signs the second session out
+    assert second.post("/logout", data={"csrf_token": token_2}).status_code == 302
+    assert second.get("/portal/dialogues").status_code == 302
+
+
+def test_a_flash_message_is_shown_on_a_page_that_is_otherwise_cached(app, world):
+    c = _client(app, world.officer)
+    c.get("/dialogues")
+    c.get("/dialogues")  # cached now
+    with c.session_transaction() as s:
+        s["_flashes"] = [("success", "保存しました（テスト）")]
+    assert "保存しました（テスト）" in c.get("/dialogues").get_data(as_text=True)
+    assert "保存しました（テスト）" not in c.get("/dialogues").get_data(as_text=True)
 
 
 def test_a_body_does_not_outlive_the_viewers_clearance(app):
