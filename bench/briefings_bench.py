@@ -136,7 +136,8 @@ def seed_people(app, rng: random.Random) -> dict:
             kid = new_id()
             certs.append({"id": kid, "company_id": cid, "level": rng.choice((1, 2, 2)), "agency": "経済産業省",
                           "certified_on": date(2024, 1, 1), "contract_ref": "B", "expires_on": far,
-                          "expires_at": expiry_instant(far), "status": "valid", "in_force": True, "reason": "bench",
+                          "expires_at": expiry_instant(far), "status": "valid", "in_force": True,
+                          "reason_ct": CompanyCertification.reason.seal_column("bench", kid),
                           "requested_by": "bench", "requested_at": now})
             depts += [{"certification_id": kid, "department": d} for d in DEPTS[:3]]
         db.session.execute(insert(CompanyCertification), certs)
@@ -151,7 +152,8 @@ def seed_people(app, rng: random.Random) -> dict:
                 pid = new_id()
                 clearances.append({"id": pid, "user_id": uid, "level": rng.choice((1, 2, 2)), "agency": "経済産業省",
                                    "notified_on": date(2024, 1, 1), "expires_on": far, "expires_at": expiry_instant(far),
-                                   "undertaking_signed": True, "status": "valid", "in_force": True, "reason": "bench",
+                                   "undertaking_signed": True, "status": "valid", "in_force": True,
+                                   "reason_ct": PersonalClearance.reason.seal_column("bench", pid),
                                    "requested_by": "bench", "requested_at": now})
                 codes += [{"clearance_id": pid, "code": c} for c in rng.sample(CODES, rng.randint(1, 4))]
         db.session.execute(insert(UserAccount), users)
@@ -171,7 +173,8 @@ def seed_people(app, rng: random.Random) -> dict:
             db.session.execute(insert(PersonalClearance), [{
                 "id": pid, "user_id": first, "level": 2, "agency": "x", "notified_on": date(2024, 1, 1),
                 "expires_on": far, "expires_at": expiry_instant(far), "undertaking_signed": True, "status": "valid",
-                "in_force": True, "reason": "bench", "requested_by": "bench", "requested_at": now}])
+                "in_force": True, "reason_ct": PersonalClearance.reason.seal_column("bench", pid),
+                "requested_by": "bench", "requested_at": now}])
         else:
             pid = pc.id
             db.session.execute(update(PersonalClearance).where(PersonalClearance.id == pid).values(level=2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from babel import Locale
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,17 +15,29 @@ from clearance.db import db
 bp = Blueprint("i18n", __name__)
 
 
-def select_locale() -> str:
+_PARSED: dict[str, Locale] = {}
+
+
+def _parsed(code: str) -> Locale:
+    # Flask-Babel parses what the selector returns on every request, and Babel checks its data
+    # file on disk each time; a parsed Locale is passed through as it is.
+    found = _PARSED.get(code)
+    if found is None:
+        found = _PARSED[code] = Locale.parse(code)
+    return found
+
+
+def select_locale() -> Locale:
     supported = current_app.config["LANGUAGES"]
     override = g.get("locale_override")  # set by pages that keep their own choice (the anonymous desk)
     if override in supported:
-        return override
+        return _parsed(override)
     if current_user and current_user.is_authenticated and current_user.locale in supported:
-        return current_user.locale
+        return _parsed(current_user.locale)
     chosen = session.get("locale")
     if chosen in supported:
-        return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return _parsed(chosen)
+    return _parsed(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def safe_next(target: str | None, fallback: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -34,8 +35,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
-    Text,
     delete,
     insert,
     select,
@@ -46,6 +47,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from clearance import audit, outbox
 from clearance.audit import Kind
 from clearance.auth.models import UserAccount
+from clearance.crypto import EncryptedField
 from clearance.db import db, new_id, utcnow
 from clearance.labels import Compartment, Level, NotHostedHere, level_of
 from clearance.permissions import Permission, Role
@@ -85,22 +87,34 @@ def legal_today(now: datetime) -> date:
 
 class _Recorded:
     """What every clearance record carries: its status, whether the access rule uses it, and who
-    asked for, decided and last changed it, with reasons (shared by personal and company records)."""
+    asked for, decided and last changed it, with reasons (shared by personal and company records).
+
+    The three reasons are free text about a person or company, sealed (the EncryptedFields are
+    declared on each model: a descriptor belongs to the one table it is declared on). Level 0 in
+    their context, not the row's: `level` is what the subject is cleared for, not a classification
+    of the text, and the access rule reads it in SQL without ever opening a reason. Construct with
+    ``id=new_id()``: the ciphertext is bound to the row."""
 
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     #: the record the access rule uses for this person or company (at most one)
     in_force: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    #: why the record was made; the services require one (nullable: 0011 could not add it NOT NULL on SQLite)
+    reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     requested_by: Mapped[str] = mapped_column(String(36), nullable=False)
     requested_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     #: the approving security officer (level 2: never the requester); the requester otherwise
     decided_by: Mapped[str | None] = mapped_column(String(36))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decision_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: last suspension, revocation or supersession
     status_changed_by: Mapped[str | None] = mapped_column(String(36))
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The sealed reasons are bound to the row id: set it first, whatever the keyword order.
+        first = {"id": kwargs.pop("id")} if "id" in kwargs else {}
+        super().__init__(**first, **kwargs)
 
 
 class PersonalClearance(_Recorded, db.Model):
@@ -130,6 +144,10 @@ class PersonalClearance(_Recorded, db.Model):
     expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
     #: the person signed the confidentiality undertaking (秘密保持の誓約)
     undertaking_signed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    reason = EncryptedField("reason_ct")
+    decision_reason = EncryptedField("decision_reason_ct")
+    status_reason = EncryptedField("status_reason_ct")
 
 
 class ClearanceCompartment(db.Model):
@@ -164,6 +182,10 @@ class CompanyCertification(_Recorded, db.Model):
     contract_ref: Mapped[str] = mapped_column(String(120), nullable=False)
     expires_on: Mapped[date] = mapped_column(Date, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
+
+    reason = EncryptedField("reason_ct")
+    decision_reason = EncryptedField("decision_reason_ct")
+    status_reason = EncryptedField("status_reason_ct")
 
 
 class CertificationDepartment(db.Model):
@@ -340,6 +362,8 @@ def _check_compartments(session: Session, codes: Iterable[str]) -> list[str]:
 
 
 def _audit(session: Session, actor: UserAccount | None, summary: str, data: dict, kind: Kind = Kind.CHANGE) -> None:
+    # Never the reasons: they are sealed on the record, and the audit log is plaintext (and read by
+    # administrators, who hold no clearance). The entry says what changed, by whom; the record says why.
     audit.append(session, realm="clearance", kind=kind, summary=summary, data=data,
                  actor_id=actor.id if actor else None, actor=actor.email if actor else "system")
 
@@ -393,7 +417,7 @@ def record_clearance(
     if codes:
         session.execute(insert(ClearanceCompartment), [{"clearance_id": record.id, "code": c} for c in codes])
     data = {"subject": subject_id, "record": record.id, "level": lvl, "compartments": codes,
-            "expires_on": expires_on.isoformat(), "undertaking_signed": bool(undertaking_signed), "reason": reason}
+            "expires_on": expires_on.isoformat(), "undertaking_signed": bool(undertaking_signed)}
     if lvl >= Level.CRITICAL:
         _audit(session, actor, "Level-2 clearance recorded, awaiting a second security officer", data)
         _notify_approvers(session, actor, subject.display_name)
@@ -431,8 +455,7 @@ def approve_clearance(session: Session, actor: UserAccount, record_id: str, reas
     _put_in_force_clearance(session, record, actor, now)
     record.decision_reason = reason
     _audit(session, actor, "Level-2 clearance approved", {"subject": record.user_id, "record": record.id,
-                                                         "requested_by": record.requested_by, "reason": reason},
-           Kind.POSITIVE)
+                                                         "requested_by": record.requested_by}, Kind.POSITIVE)
     return record
 
 
@@ -448,8 +471,7 @@ def reject_clearance(session: Session, actor: UserAccount, record_id: str, reaso
     reason = _require_reason(reason)
     record.status = "rejected"
     record.decided_by, record.decided_at, record.decision_reason = actor.id, now, reason
-    _audit(session, actor, "Pending clearance rejected", {"subject": record.user_id, "record": record.id,
-                                                          "reason": reason})
+    _audit(session, actor, "Pending clearance rejected", {"subject": record.user_id, "record": record.id})
     return record
 
 
@@ -471,8 +493,8 @@ def change_clearance_status(session: Session, actor: UserAccount, record_id: str
     old = record.status
     record.status = status
     record.status_changed_by, record.status_changed_at, record.status_reason = actor.id, now, reason
-    _audit(session, actor, f"Clearance {status}", {"subject": record.user_id, "record": record.id, "from": old,
-                                                   "reason": reason}, Kind.NEGATIVE)
+    _audit(session, actor, f"Clearance {status}", {"subject": record.user_id, "record": record.id, "from": old},
+           Kind.NEGATIVE)
     return record
 
 
@@ -510,7 +532,7 @@ def record_certification(
     session.flush()
     session.execute(insert(CertificationDepartment), [{"certification_id": record.id, "department": d} for d in depts])
     data = {"company": company_id, "record": record.id, "level": lvl, "departments": depts,
-            "expires_on": expires_on.isoformat(), "reason": reason}
+            "expires_on": expires_on.isoformat()}
     if lvl >= Level.CRITICAL:
         _audit(session, actor, "Level-2 certification recorded, awaiting a second security officer", data)
         _notify_approvers(session, actor, company.name_ja)
@@ -548,8 +570,7 @@ def approve_certification(session: Session, actor: UserAccount, record_id: str, 
     _put_in_force_certification(session, record, actor, now)
     record.decision_reason = reason
     _audit(session, actor, "Level-2 certification approved", {"company": record.company_id, "record": record.id,
-                                                             "requested_by": record.requested_by, "reason": reason},
-           Kind.POSITIVE)
+                                                             "requested_by": record.requested_by}, Kind.POSITIVE)
     return record
 
 
@@ -563,8 +584,7 @@ def reject_certification(session: Session, actor: UserAccount, record_id: str, r
     reason = _require_reason(reason)
     record.status = "rejected"
     record.decided_by, record.decided_at, record.decision_reason = actor.id, now, reason
-    _audit(session, actor, "Pending certification rejected", {"company": record.company_id, "record": record.id,
-                                                              "reason": reason})
+    _audit(session, actor, "Pending certification rejected", {"company": record.company_id, "record": record.id})
     return record
 
 
@@ -584,7 +604,7 @@ def change_certification_status(session: Session, actor: UserAccount, record_id:
     record.status = status
     record.status_changed_by, record.status_changed_at, record.status_reason = actor.id, now, reason
     _audit(session, actor, f"Certification {status}", {"company": record.company_id, "record": record.id,
-                                                       "from": old, "reason": reason}, Kind.NEGATIVE)
+                                                       "from": old}, Kind.NEGATIVE)
     return record
 
 

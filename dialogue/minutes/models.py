@@ -10,6 +10,7 @@ of two officers who both started from revision n only the first one wins.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -110,11 +111,18 @@ class MinutesRevision(db.Model):
     level: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     #: the revision this one restored, if it is a restore
     restored_from: Mapped[int | None] = mapped_column(Integer)
-    #: short note of what changed ("Corrections from participants applied")
-    note: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    #: short note of what changed ("Corrections from participants applied"), sealed at the revision's level like
+    #: its content (it may speak about it); NULL when none was given
+    note_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     content_ct: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
     content = EncryptedField("content_ct", level="level")
+    note = EncryptedField("note_ct", level="level")
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The sealed fields are bound to id and level: set those first, whatever the keyword order.
+        first = {k: kwargs.pop(k) for k in ("id", "level") if k in kwargs}
+        super().__init__(**first, **kwargs)
 
 
 class MinutesCorrection(db.Model):

@@ -305,7 +305,7 @@ def save(session: Session, minutes: Minutes, *, base: int, document: Document, a
     session.refresh(minutes)
     copy_compartments(session, "minutes", minutes.id, label.compartments)
     rev = MinutesRevision(id=new_id(), minutes_id=minutes.id, number=number, author_id=actor.id,
-                          author_name=actor.display_name, level=int(label.level), note=note[:300],
+                          author_name=actor.display_name, level=int(label.level), note=note[:300] or None,
                           restored_from=restored_from, created_at=now)
     rev.content = document.to_json()
     session.add(rev)

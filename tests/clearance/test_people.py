@@ -158,8 +158,8 @@ def test_records_hold_only_the_outcome_never_questionnaire_data():
     columns = {c.key for c in inspect(PersonalClearance).columns}
     assert columns == {
         "id", "user_id", "level", "agency", "notified_on", "expires_on", "expires_at", "undertaking_signed", "status",
-        "in_force", "reason", "requested_by", "requested_at", "decided_by", "decided_at", "decision_reason",
-        "status_changed_by", "status_changed_at", "status_reason",
+        "in_force", "reason_ct", "requested_by", "requested_at", "decided_by", "decided_at", "decision_reason_ct",
+        "status_changed_by", "status_changed_at", "status_reason_ct",
     }, "a new column on personal_clearance: is it assessment data? Only the outcome may be stored."
     from clearance.clearance_forms import ClearanceForm
 
