@@ -202,3 +202,11 @@ def test_every_register_page_renders_in_english_too(signed_in, add_company, add_
         assert '<html lang="en">' in html, path
     html = client.get("/registry/companies").get_data(as_text=True)
     assert html.index("English Check Co., Ltd.") < html.index("英語確認株式会社")  # English name first
+
+
+def test_register_tables_head_an_organisations_name_not_a_persons(officer_client, add_company):
+    """「氏名」 is a person's name; companies, associations and groups have a 「名称」."""
+    add_company()
+    for path in ("/registry/companies", "/registry/associations", "/registry/groups"):
+        html = officer_client.get(path).get_data(as_text=True)
+        assert '<th scope="col">名称</th>' in html and "氏名" not in html, path
