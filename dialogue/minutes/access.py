@@ -127,6 +127,19 @@ def readable_addenda(session: Session, user, items: list[MinutesAddendum]) -> tu
     return shown, withheld
 
 
+def readable_revision_notes(session: Session, user, minutes: Minutes, revisions: Iterable) -> set[int]:
+    """Numbers of the revisions whose change note this reader may see: a note can describe what
+    changed, so it is labelled like its revision (level 2 also needs the minutes' handler list)."""
+    revisions = list(revisions)
+    subject = policy.subject(session, user)
+    now = utcnow()
+    handlers = (handlers_of(session, "minutes", minutes.id)
+                if any(r.level >= Level.CRITICAL for r in revisions) else None)
+    return {r.number for r in revisions
+            if policy.decide(subject, Label.of(r.level), now,
+                             handlers=handlers if r.level >= Level.CRITICAL else None, release=None).allowed}
+
+
 def record_reading(session: Session, user, minutes: Minutes, doc: Document, outcome: SectionAccess, route: str) -> None:
     """Audit a read of classified minutes (what label the reader got) and every withheld section."""
     shown_label = outcome.label(doc)

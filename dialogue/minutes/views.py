@@ -320,8 +320,10 @@ def _json(data: dict, status: int = 200) -> Response:
 @requires(Permission.MINUTES_READ)
 def revisions(minutes_id: str) -> str:
     minutes = _officer_minutes(minutes_id)
-    return render_template("minutes/revisions.html", m=minutes, d=_dialogue(minutes),
-                           revisions=service.revisions(db.session, minutes), form=forms.RestoreForm(), **_vocab())
+    found = service.revisions(db.session, minutes)
+    return render_template("minutes/revisions.html", m=minutes, d=_dialogue(minutes), revisions=found,
+                           readable_notes=access.readable_revision_notes(db.session, current_user, minutes, found),
+                           form=forms.RestoreForm(), **_vocab())
 
 
 @bp.get("/minutes/<minutes_id>/compare")

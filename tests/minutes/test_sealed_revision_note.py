@@ -81,3 +81,19 @@ def test_a_revision_level_lowered_in_sql_makes_its_note_fail_closed_and_audited(
         data = json.loads(entry.data)
         assert (entry.summary, data["table"], data["column"], data["row_id"]) == \
             ("Decryption failed", "minutes_revision", "note", rev_id)
+
+
+def test_a_note_above_the_readers_clearance_is_withheld_on_the_revisions_page(app, world):
+    """Given a level-1 revision whose note names what changed, an officer without a clearance sees
+    the revision listed but not its note; a cleared officer sees the note."""
+    minutes_id = start(app, world)
+    grant(app, world.officer.id, level=2)
+    doc, base = current_doc(app, minutes_id)
+    doc.sections[1].body, doc.sections[1].level = "取扱注意の記述", 1
+    save(app, minutes_id, doc, base, world.officer.id, note="調達先A社の名称を削除")
+    cleared, uncleared = app.test_client(), app.test_client()
+    sign_in(cleared, world.officer)
+    sign_in(uncleared, world.officer2)
+    assert "調達先A社の名称を削除" in cleared.get(f"/minutes/{minutes_id}/revisions").get_data(as_text=True)
+    page = uncleared.get(f"/minutes/{minutes_id}/revisions").get_data(as_text=True)
+    assert "調達先A社の名称を削除" not in page and "区分により" in page
