@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from clearance import freshness
 from clearance.db import db, utcnow
 from clearance.permissions import Permission, requires
 from dialogue.home import charts, service
@@ -57,7 +58,11 @@ def _overview_html(o: service.Overview) -> Markup:
 @bp.get("/officer")
 @requires(Permission.STAFF_HOME)
 def staff() -> str:
-    return render_template("home/staff.html", overview_html=_overview_html(_overview()))
+    o = _overview()
+    # The overview's figures refresh on their own clock (TAIWA_OVERVIEW_TTL), so their time is in the key.
+    key = ("home.staff", current_user.id, str(get_locale()), request.full_path, o.computed_at)
+    return freshness.cached_page(key, lambda: render_template("home/staff.html", overview_html=_overview_html(o)),
+                                 ttl=60.0)
 
 
 @bp.get("/officer/charts/<name>.svg")
