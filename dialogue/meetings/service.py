@@ -442,13 +442,16 @@ def input_of(session: Session, d: Dialogue) -> DialogueInput:
     )
 
 
-def later_in_series(session: Session, dialogue: Dialogue) -> list[Dialogue]:
-    """The dialogues of its series that start after it, in order (none for a single dialogue)."""
+def later_in_series(session: Session, dialogue: Dialogue, readable_level: int) -> list[Dialogue]:
+    """The dialogues of its series that start after it and that the officer may read (level at most
+    ``readable_level``), in order. One raised above the officer's clearance is left out entirely:
+    not changed, not counted, exactly as if it were not in the series."""
     if not dialogue.series_id:
         return []
     return list(session.execute(
         select(Dialogue).where(Dialogue.series_id == dialogue.series_id, Dialogue.id != dialogue.id,
-                               Dialogue.starts_at > dialogue.starts_at).order_by(Dialogue.starts_at)
+                               Dialogue.starts_at > dialogue.starts_at, Dialogue.level <= readable_level)
+        .order_by(Dialogue.starts_at)
     ).scalars())
 
 
@@ -492,7 +495,7 @@ def _follower_input(base: DialogueInput, overlay: dict[str, object], shift: time
     return new
 
 
-def plan_series_edit(session: Session, dialogue: Dialogue, data: DialogueInput) -> SeriesEdit:
+def plan_series_edit(session: Session, actor: UserAccount, dialogue: Dialogue, data: DialogueInput) -> SeriesEdit:
     """Validate "this and all following" and work out what it would change; nothing is written.
 
     Later dialogues still planned or with invitations sent take the changed fields, the new time
@@ -505,11 +508,14 @@ def plan_series_edit(session: Session, dialogue: Dialogue, data: DialogueInput) 
     shift, length = _time_change(before, data)
     followers: list[tuple[Dialogue, DialogueInput]] = []
     skipped: list[Dialogue] = []
-    for d in later_in_series(session, dialogue):
+    for d in later_in_series(session, dialogue, cleared_level(session, actor.id)):
         if d.status not in OPEN_STATUSES:
             skipped.append(d)
             continue
-        followers.append((d, _follower_input(input_of(session, d), overlay, shift, length)))
+        # A new level reaches only the dialogues that shared this one's level: one raised on its own
+        # keeps its label (a series edit never lowers what someone else raised).
+        own = overlay if d.level == before.level else {k: v for k, v in overlay.items() if k != "level"}
+        followers.append((d, _follower_input(input_of(session, d), own, shift, length)))
     changing = [dialogue.id, *(d.id for d, _ in followers)]
     conflicts = list(plan(session, data, exclude=changing).conflicts)
     by_hosts: dict[tuple[str, ...], list[tuple[datetime, datetime]]] = {}
@@ -526,7 +532,7 @@ def update_series(session: Session, actor: UserAccount, dialogue: Dialogue, data
     """Save "this and all following": this dialogue as a single edit would, then each later planned
     one through update_dialogue, so SEQUENCE, invitees' updated .ics and the audit work alike.
     A refusal on any of them raises (naming its date in ``on``) and the caller rolls back all."""
-    edit = plan_series_edit(session, dialogue, data)  # before this dialogue changes: it is the reference
+    edit = plan_series_edit(session, actor, dialogue, data)  # before this dialogue changes: it is the reference
     edit_dialogue(session, actor, dialogue, data, notify_invitees)
     changed, unchanged = [], 0
     for d, new in edit.followers:
@@ -544,9 +550,9 @@ def update_series(session: Session, actor: UserAccount, dialogue: Dialogue, data
     return SeriesResult(changed, unchanged, len(edit.skipped))
 
 
-def series_outlook(session: Session, dialogue: Dialogue) -> tuple[int, int]:
+def series_outlook(session: Session, actor: UserAccount, dialogue: Dialogue) -> tuple[int, int]:
     """For the edit form: how many later dialogues "this and all following" would reach, and skip."""
-    later = later_in_series(session, dialogue)
+    later = later_in_series(session, dialogue, cleared_level(session, actor.id))
     reach = sum(1 for d in later if d.status in OPEN_STATUSES)
     return reach, len(later) - reach
 

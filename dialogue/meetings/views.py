@@ -276,7 +276,7 @@ def edit(dialogue_id: str) -> Response | str:
         following = form.scope is not None and form.scope.data == "following"
         try:
             if following:
-                conflicts = service.plan_series_edit(db.session, dialogue, data).conflicts
+                conflicts = service.plan_series_edit(db.session, current_user, dialogue, data).conflicts
             else:
                 conflicts = service.plan(db.session, data, exclude=[dialogue.id]).conflicts
             if not conflicts or form.confirm_overlap.data:
@@ -286,7 +286,7 @@ def edit(dialogue_id: str) -> Response | str:
             db.session.rollback()
             _refusal(form, exc)
     status = 400 if form.errors or form.form_errors else 200
-    outlook = service.series_outlook(db.session, dialogue) if form.scope is not None else None
+    outlook = service.series_outlook(db.session, current_user, dialogue) if form.scope is not None else None
     return render_template("meetings/form.html", form=form, conflicts=conflicts, dialogue=dialogue,
                            outlook=outlook), status
 

@@ -165,7 +165,7 @@ def test_hosts_double_booked_on_a_later_date_are_reported_before_saving(app, wor
         d = db.session.get(Dialogue, ids[0])
         data = replace(service.input_of(db.session, d), host_ids=[world.officer.id, world.officer2.id],
                        start_local=_at(first, 14), end_local=_at(first, 16))
-        edit = service.plan_series_edit(db.session, d, data)
+        edit = service.plan_series_edit(db.session, db.session.get(UserAccount, world.officer.id), d, data)
         assert [c.title for c in edit.conflicts] == ["先約の会議"]
         # The same clash is not reported for "this dialogue only": it is on another date.
         assert service.plan(db.session, data, exclude=[d.id]).conflicts == []
@@ -285,3 +285,40 @@ def test_a_refusal_on_a_later_date_shows_on_the_form_with_its_date(app, world):
     assert "2031/03/09" in html or "2031年3月9日" in html
     with app.app_context():
         assert times.local_input(db.session.get(Dialogue, ids[0]).starts_at, "America/New_York").hour == 0
+
+
+def test_a_series_edit_never_reaches_a_dialogue_raised_above_the_officers_clearance(app, world):
+    """Given a level-1 series whose fourth dialogue a level-2 officer raised to level 2, when an officer
+    cleared to level 1 lowers the first to level 0 for "this and all following", then the raised one
+    keeps its level, title and purpose, and is not even counted."""
+    from tests.clearance.helpers import grant
+
+    grant(app, world.officer.id, level=1)
+    grant(app, world.officer2.id, level=2)
+    ids = _series(app, world, soon(days=7, hour=10), "FREQ=WEEKLY;COUNT=4", level=1, purpose="共通の目的")
+    with app.test_request_context():  # the level-2 officer raises the fourth on its own
+        d = db.session.get(Dialogue, ids[3])
+        data = replace(service.input_of(db.session, d), level=2, title="格上げされた対話", purpose="秘匿の目的")
+        service.edit_dialogue(db.session, db.session.get(UserAccount, world.officer2.id), d, data, notifier(app))
+        db.session.commit()
+    with app.test_request_context():
+        actor = db.session.get(UserAccount, world.officer.id)
+        first = db.session.get(Dialogue, ids[0])
+        assert service.series_outlook(db.session, actor, first) == (2, 0)
+    result = _edit(app, world, ids[0], level=0, title="公開の対話")
+    assert len(result.changed) == 2
+    with app.app_context():
+        raised = db.session.get(Dialogue, ids[3])
+        assert (raised.level, raised.title, raised.purpose) == (2, "格上げされた対話", "秘匿の目的")
+        assert [db.session.get(Dialogue, i).level for i in ids[:3]] == [0, 0, 0]
+
+
+def test_a_new_level_reaches_only_the_dialogues_that_shared_the_old_one(app, world):
+    from tests.clearance.helpers import grant
+
+    grant(app, world.officer.id, level=2)
+    ids = _series(app, world, soon(days=7, hour=10), "FREQ=WEEKLY;COUNT=3", level=0)
+    _edit(app, world, ids[2], following=False, level=1)  # raised on its own
+    _edit(app, world, ids[0], level=2)
+    with app.app_context():
+        assert [db.session.get(Dialogue, i).level for i in ids] == [2, 2, 1]
