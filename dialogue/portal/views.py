@@ -148,6 +148,8 @@ def topic(invitation_id: str) -> Response:
 @requires(Permission.PORTAL_DIALOGUES)
 def download_ics(invitation_id: str) -> Response:
     inv = _invitation(invitation_id)
+    if inv.status == "revoked":
+        abort(404)  # withdrawn, perhaps sent to the wrong company: its venue and agenda are no longer theirs
     dialogue = db.session.get(Dialogue, inv.dialogue_id)
     settings = MailSettings.from_config(current_app.config)
     link = settings.base_url + url_for("portal.invitation", invitation_id=inv.id)

@@ -344,8 +344,8 @@ def test_the_invitee_sees_it_withdrawn_read_only_in_the_portal(app, world):
         assert db.session.get(Invitation, inv_id).status == "revoked"
         assert service.topics_of(db.session, did) == []
     # A stale download link gives a cancelled event, not a live one.
-    ics = Calendar.from_ical(b.get(f"/portal/dialogues/{inv_id}/dialogue.ics").data)
-    assert str(ics.walk("VEVENT")[0]["status"]) == "CANCELLED"
+    # the CANCEL went out by mail; the file with venue and link is no longer served
+    assert b.get(f"/portal/dialogues/{inv_id}/dialogue.ics").status_code == 404
 
 
 def test_the_withdraw_form_is_labelled_and_bounded(app, world):
@@ -365,3 +365,15 @@ def test_answer_deadline_does_not_stop_a_withdrawal(app, world):
     _revoke(app, world, inv[world.b_member.id][0], now=late)
     with app.app_context():
         assert db.session.get(Invitation, inv[world.b_member.id][0]).revoked_at == late
+
+
+def test_a_withdrawn_invitations_calendar_file_is_gone(app, world):
+    """The .ics carries the venue and the online link: after a withdrawal (perhaps a wrong address)
+    the company no longer gets it, by link or by guessing."""
+    _did, inv = _setup(app, world)
+    inv_id, _token = inv[world.b_member.id]
+    c = app.test_client()
+    sign_in(c, world.b_member)
+    assert c.get(f"/portal/dialogues/{inv_id}/dialogue.ics").status_code == 200
+    _revoke(app, world, inv_id, "送付先の誤りでした")
+    assert c.get(f"/portal/dialogues/{inv_id}/dialogue.ics").status_code == 404
