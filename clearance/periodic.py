@@ -44,8 +44,9 @@ JOBS: tuple[Job, ...] = (
 
 
 def due(jobs: tuple[Job, ...], last: dict[str, float], now: float) -> list[Job]:
-    """The jobs whose interval has passed since they last ran (never run: due)."""
-    return [j for j in jobs if now - last.get(j.command, 0.0) >= j.every]
+    """The jobs whose interval has passed since they last ran (never run, or a last run in the
+    future because the clock was stepped back: due)."""
+    return [j for j in jobs if not 0 <= now - last.get(j.command, 0.0) < j.every]
 
 
 def run_job(app: Flask, job: Job) -> bool:
@@ -54,13 +55,20 @@ def run_job(app: Flask, job: Job) -> bool:
     if command is None:
         log.error("periodic: no such command %s", job.command)
         return False
-    try:
-        command.main(list(job.args), prog_name=f"flask {job.command}", standalone_mode=False,
-                     obj=ScriptInfo(create_app=lambda: app))
-        return True
-    except Exception:  # one failing job must not stop the others
-        log.exception("periodic: %s failed", job.command)
-        return False
+    from clearance.db import db
+
+    # Each job in its own application context and database session, ended whatever happens: a job
+    # that fails half-way must not keep its transaction (and the audit head's lock) open.
+    with app.app_context():
+        try:
+            command.main(list(job.args), prog_name=f"flask {job.command}", standalone_mode=False,
+                         obj=ScriptInfo(create_app=lambda: app))
+            return True
+        except Exception:  # one failing job must not stop the others
+            log.exception("periodic: %s failed", job.command)
+            return False
+        finally:
+            db.session.remove()
 
 
 def _load(path: Path) -> dict[str, float]:
@@ -97,7 +105,9 @@ def periodic_command(once: bool, tick: float) -> None:
                 break
             now = time.time()
             last[job.command] = now if run_job(app, job) else now - job.every + min(job.every, RETRY)
-            state.write_text(json.dumps(last))
+            partial = state.with_suffix(".tmp")
+            partial.write_text(json.dumps(last))
+            os.replace(partial, state)  # a crash mid-write must not forget when the daily jobs ran
         if once:
             break
         for _ in range(int(tick * 10)):

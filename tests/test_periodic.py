@@ -71,3 +71,29 @@ def test_gunicorn_starts_the_runner_and_stops_it_on_exit(app, db_url, tmp_path):
     children = [pid for pid in runners if Path(f"/proc/{pid}/environ").exists()
                 and str(tmp_path).encode() in Path(f"/proc/{pid}/environ").read_bytes()]
     assert children == [], "the periodic runner outlived gunicorn"
+
+
+def test_a_last_run_in_the_future_after_the_clock_stepped_back_is_due():
+    jobs = (Job("consult-purge", DAY),)
+    assert due(jobs, {"consult-purge": 2_000_000.0}, 1_000_000.0) == list(jobs)
+
+
+def test_a_failing_job_leaves_no_transaction_open(app):
+    """The runner keeps one application context for its life; a job that fails after writing must
+    not leave its half-done transaction (and its locks) in the runner's session for the next jobs."""
+    from clearance.db import utcnow
+    from clearance.periodic import run_job
+
+    dead = "00000000-0000-0000-0000-00000000dead"
+
+    @app.cli.command("explode-after-write")
+    def explode() -> None:
+        db.session.execute(outbox.MailMessage.__table__.insert().values(
+            id=dead, to_addr="x@example.jp", subject="half-way", created_at=utcnow()))
+        raise RuntimeError("half-way")
+
+    with app.app_context():  # as `flask periodic` runs its jobs
+        assert run_job(app, Job("explode-after-write", MINUTE)) is False
+        outbox.enqueue(db.session, to="y@example.jp", subject="after", body="b")
+        db.session.commit()
+        assert db.session.get(outbox.MailMessage, dead) is None
