@@ -62,8 +62,9 @@ from typing import Any, BinaryIO
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from clearance import audit
 from clearance.audit import Kind
@@ -519,6 +520,7 @@ def restore_backup(path: Path, engine: Engine, files_dir: Path) -> RestoreResult
                 os.fsync(out.fileno())
             result.files += 1
 
+    live_generation = _generation(engine)
     try:
         # pass 2 from the same verified content; the manifest is checked again at its end
         again = read_archive(path, sink)
@@ -544,11 +546,33 @@ def restore_backup(path: Path, engine: Engine, files_dir: Path) -> RestoreResult
         fd = os.open(files_dir.parent, os.O_RDONLY)
         os.fsync(fd)
         os.close(fd)
+    _move_generation_past(engine, live_generation)
     counts = _live_counts(engine)
     for table, n in manifest["tables"].items():
         if counts.get(table) != n:
             result.warnings.append(f"{table}: {counts.get(table)} rows after restore, {n} in the archive")
     return result
+
+
+def _generation(engine: Engine) -> int:
+    from clearance.freshness import CURRENT
+
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(CURRENT).scalar() or 0)
+    except SQLAlchemyError:  # a database from before the generation existed
+        return 0
+
+
+def _move_generation_past(engine: Engine, live: int) -> None:
+    """The restored counter is older than the live one: move it past both, so a worker still
+    running never serves a page cached under a number the restored data reuses."""
+    from clearance.freshness import DataGeneration
+
+    table = DataGeneration.__table__
+    with contextlib.suppress(SQLAlchemyError), engine.begin() as conn:
+        restored = int(conn.execute(select(table.c.value).where(table.c.name == "data")).scalar() or 0)
+        conn.execute(table.update().where(table.c.name == "data").values(value=max(live, restored) + 1))
 
 
 def _restore_sqlite(engine: Engine, data: bytes) -> None:

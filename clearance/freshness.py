@@ -10,8 +10,9 @@ held only for the commit itself and is never held while waiting for another lock
 deadlock with the audit head or anything else. Writes made outside an ORM session (bulk
 loads by hand, SQL consoles) do not move it; bodies also expire after a TTL.
 
-Only bodies go into the cache, never the layout: CSRF tokens and the signed-in name are
-rendered on every request. Keys name everything a body depends on (who, language, query),
+A body (inside the layout) may be shared by the viewers its key names (the register's by role);
+a whole page (``cached_page``) belongs to one account and is stored with the session's CSRF
+token cut out. Keys name everything the HTML depends on (who, language, path, script root),
 and the cache belongs to one application object, so two apps in one process share nothing.
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from itertools import chain
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from markupsafe import Markup
 from sqlalchemy import BigInteger, String, event, insert, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -75,10 +76,12 @@ def _bump_on_commit(session: Session) -> None:
         bump(session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_on_rollback(session: Session) -> None:
-    session.info.pop("data_changed", None)
-    session.info.pop("generation_read", None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_rollback(session: Session, transaction) -> None:
+    # Only the outermost transaction: a savepoint rolled back leaves the changes flushed before it.
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop("data_changed", None)
+        session.info.pop("generation_read", None)
 
 
 @event.listens_for(Session, "after_commit")
@@ -190,17 +193,15 @@ def cached_body(key: tuple, render: Callable[[], str], *, ttl: float = 60.0,
     cache: BodyCache | None = current_app.extensions.get("taiwa_bodies")
     if cache is None or ttl <= 0 or not current_app.config["TAIWA_BODY_CACHE"]:
         return Markup(render())  # noqa: S704 - output of our own autoescaped templates
-    full_key = (current(db.session), *key)
+    # The script root is in every key: links in a body depend on it, and a proxy may set it.
+    full_key = (current(db.session), request.script_root, *key)
     now = time.monotonic()
     body = cache.get(full_key, now)
     if body is None:
+        # The limit is asked before rendering: a clearance lapsing during the render still ends it.
+        limit = valid_until() if valid_until is not None else None
         body = Markup(render())  # noqa: S704 - output of our own autoescaped templates
-        expires = now + ttl
-        if valid_until is not None:
-            limit = valid_until()
-            if limit is not None:
-                expires = min(expires, limit)
-        cache.put(full_key, body, expires)
+        cache.put(full_key, body, now + ttl if limit is None else min(now + ttl, limit))
     return body
 
 

@@ -73,10 +73,16 @@ def test_round_trip_restores_every_record_and_file_intact(populated, tmp_path):
         outbox.enqueue(db.session, to="later@example.jp", subject="later", body="later")
         db.session.commit()
     assert _counts(app) != counts_before
+    with app.app_context():
+        from clearance import freshness
+
+        generation_before_restore = freshness.current(db.session)
     # when it is restored
     result = runner.invoke(args=["restore", str(archive), "--yes"])
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output
+    with app.app_context():  # older data, yet a newer generation: no worker's cached page matches it
+        assert freshness.current(db.session) > generation_before_restore
     # then every table has its rows back (plus the restore's own audit entry), every file its bytes,
     # every encrypted field still decrypts and every file still opens
     counts_after = _counts(app)

@@ -208,3 +208,27 @@ def test_an_expired_clearance_is_not_served_from_a_body_cached_while_it_held(app
     assert "期限つき対話" in c.get("/dialogues").get_data(as_text=True)
     time.sleep(2.2)
     assert "期限つき対話" not in c.get("/dialogues").get_data(as_text=True)
+
+
+def test_a_savepoint_rolled_back_keeps_the_changes_flushed_before_it(app, factory):
+    company = factory.company(name_ja="入れ子株式会社")
+    before = _generation(app)
+    with app.app_context():
+        db.session.get(Company, company).name_en = "Nested Ltd"
+        db.session.flush()
+        with db.session.begin_nested() as sp:
+            db.session.get(Company, company).name_ja = "取り消される名前"
+            db.session.flush()
+            sp.rollback()
+        db.session.commit()
+    assert _generation(app) == before + 1
+
+
+def test_a_prefix_set_by_a_proxy_never_reaches_another_officers_register_page(app, factory):
+    from clearance.permissions import Role
+
+    a, b = factory.person(Role.OFFICER), factory.person(Role.OFFICER)
+    ca, cb = _client(app, a), _client(app, b)
+    planted = ca.get("/registry/companies?q=x", environ_overrides={"SCRIPT_NAME": "/evil"}).get_data(as_text=True)
+    assert 'href="/evil/registry/' in planted
+    assert "/evil/" not in cb.get("/registry/companies?q=x").get_data(as_text=True)
