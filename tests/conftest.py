@@ -184,3 +184,19 @@ def mail_app(app_factory, smtp):
     app = app_factory(TAIWA_SMTP_HOST="127.0.0.1", TAIWA_SMTP_PORT=port)
     app.mailbox = box
     return app
+
+
+@pytest.fixture
+def empty_db(tmp_path) -> Iterator[str]:
+    """A database with no tables at all (not the session's migrated template), for migration tests."""
+    if BACKEND != "postgres":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"taiwa_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -3,17 +3,15 @@ models, gone from the raw database, and a downgrade gives the same text back."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from clearance.db import db, new_id
-from tests.conftest import BACKEND, PG_URL, ROOT, base_overrides
+from tests.conftest import ROOT, base_overrides
 from tests.crypto import population
 
 REVISION = "0008_sealed_text"
@@ -24,22 +22,6 @@ SEALED = {
     "notification": ("title",),
     "minutes": ("return_note",),
 }
-
-
-@pytest.fixture
-def empty_db(tmp_path) -> Iterator[str]:
-    """A database with no tables at all (not the session's migrated template)."""
-    if BACKEND != "postgres":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    name = f"taiwa_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _insert(session, table: str, **values) -> None:

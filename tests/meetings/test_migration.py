@@ -3,36 +3,18 @@ table rebuild on SQLite (foreign keys on), the new state is allowed, and downgra
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from clearance.db import db, new_id
-from tests.conftest import BACKEND, PG_URL, ROOT, base_overrides
+from tests.conftest import ROOT, base_overrides
 
 REVISION = "0009_invitation_revoked"
 MIGRATIONS = str(ROOT / "migrations")
-
-
-@pytest.fixture
-def empty_db(tmp_path) -> Iterator[str]:
-    """A database with no tables at all (not the session's migrated template)."""
-    if BACKEND != "postgres":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    name = f"taiwa_mig_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _seed(session) -> tuple[str, str]:
