@@ -143,3 +143,13 @@ def test_admin_unlocks_a_locked_account(app, factory):
     fresh = app.test_client()
     assert sign_in(fresh, member).status_code == 302
     assert fresh.get("/portal").status_code == 200
+
+
+def test_admin_new_account_page_lists_companies(app, factory):
+    """It answered 500 as soon as one company existed (SQLAlchemy rows given to WTForms as choices)."""
+    factory.company(name_ja="選択肢株式会社")
+    admin = factory.person(Role.ADMIN)
+    client = _signed_in(app, admin)
+    resp = client.get("/admin/accounts/new")
+    assert resp.status_code == 200
+    assert "選択肢株式会社" in resp.get_data(as_text=True)

@@ -47,6 +47,20 @@ def readable_ids(session: Session, user, ids: Iterable[str]) -> set[str]:
     return found
 
 
+def public_ids(session: Session, items: Iterable[FeedbackItem]) -> set[str]:
+    """Of these items, the public ones (level 0 and in no compartment): their words may leave in outputs that
+    carry no banner (spreadsheets, quotations). Level 0 alone is not public: a compartment still restricts it."""
+    level0 = [i.id for i in items if i.level == 0]
+    if not level0:
+        return set()
+    labelled: set[str] = set()
+    for start in range(0, len(level0), 500):
+        chunk = level0[start:start + 500]
+        labelled |= set(session.execute(select(LabelCompartment.owner_id).where(
+            LabelCompartment.owner_table == "feedback_item", LabelCompartment.owner_id.in_(chunk))).scalars())
+    return set(level0) - labelled
+
+
 def _has_compartments(session: Session, ids: list[str]) -> bool:
     return session.execute(select(LabelCompartment.code).where(
         LabelCompartment.owner_table == "feedback_item", LabelCompartment.owner_id.in_(ids)).limit(1)).first() is not None

@@ -22,7 +22,7 @@ from clearance import policy
 from clearance.db import utcnow
 from clearance.labels import PUBLIC, Label, join
 from dialogue.feedback import analysis
-from dialogue.feedback.access import readable_ids
+from dialogue.feedback.access import public_ids, readable_ids
 from dialogue.feedback.models import FeedbackItem, PolicyMeasure, feedback_measure, feedback_sector
 from dialogue.feedback.taxonomy import (
     CATEGORIES,
@@ -168,13 +168,14 @@ def reactions(session: Session, f: analysis.Filters, reader, locale: str, *, inc
         appendix_items = list(session.execute(analysis.apply_filters(select(FeedbackItem), f)
                                               .order_by(FeedbackItem.category, FeedbackItem.subtopic,
                                                         FeedbackItem.received_at)).scalars())
-        may = readable_ids(session, reader, [i.id for i in appendix_items if i.level > 0])
+        may = readable_ids(session, reader, [i.id for i in appendix_items]) if include_classified else set()
+        public = public_ids(session, appendix_items)
         for i in appendix_items:
-            show = i.level == 0 or (include_classified and i.id in may)
+            show = i.id in public or i.id in may
             appendix.append({"ref": i.ref, "date": i.received_at.date().isoformat(), "category": i.category,
                              "subtopic": i.subtopic, "status": i.status,
                              "text": anonymise(i.text) if show else None})
-        shown = [i for i in appendix_items if i.level == 0 or (include_classified and i.id in may)]
+        shown = [i for i in appendix_items if i.id in public or i.id in may]
     else:
         shown = []
 
@@ -242,8 +243,8 @@ def _representative(session: Session, f: analysis.Filters, subtopic: str, reader
     candidates = list(session.execute(stmt.order_by(FeedbackItem.received_at.desc(), FeedbackItem.ref)
                                       .limit(QUOTE_CANDIDATES)).scalars())
     if include_classified:
-        may = readable_ids(session, reader, [c.id for c in candidates if c.level > 0])
-        candidates = [c for c in candidates if c.level == 0 or c.id in may]
+        may = readable_ids(session, reader, [c.id for c in candidates])  # level 0 in a compartment too
+        candidates = [c for c in candidates if c.id in may]
     else:
         from dialogue.feedback.access import _has_compartments
 
@@ -424,8 +425,9 @@ def statement(session: Session, reader, locale: str, *, company_id: str | None =
         raise LookupError("no such company or association")
     progress(20, "collecting")
     items = list(session.execute(stmt.order_by(FeedbackItem.received_at)).scalars())
-    may = readable_ids(session, reader, [i.id for i in items if i.level > 0]) if include_classified else set()
-    shown = [i for i in items if i.level == 0 or i.id in may]
+    # level 0 in a compartment is not public: every item goes through the rule when classified ones may show
+    may = readable_ids(session, reader, [i.id for i in items]) if include_classified else set()
+    shown = [i for i in items if i.id in may or (i.level == 0 and not include_classified)]
     if not include_classified:
         from dialogue.feedback.access import _has_compartments
 

@@ -25,6 +25,7 @@ from clearance.db import db, utcnow
 from clearance.labels import Label
 from clearance.permissions import Permission, requires
 from dialogue.feedback import analysis
+from dialogue.feedback.access import public_ids
 from dialogue.feedback.models import FeedbackItem
 from dialogue.feedback.taxonomy import CATEGORIES, INSTRUMENTS, SOURCES, STATUSES, SUBTOPICS
 from dialogue.registry.models import Association, Company
@@ -176,9 +177,11 @@ def feedback_export(fmt: str) -> Response:
             batch = list(db.session.execute(service_query(filters).offset(offset).limit(500)).scalars())
             if not batch:
                 return
+            public = public_ids(db.session, batch)
             for i in batch:
-                # Only public items' words leave in a spreadsheet: it carries no banner on every page.
-                text = i.text if i.level == 0 else _("(classified: read it in Taiwa)")
+                # Only public items' words leave in a spreadsheet: it carries no banner on every page. Public is
+                # level 0 *and* no compartment (a level-0 item in a compartment is restricted all the same).
+                text = i.text if i.id in public else _("(classified: read it in Taiwa)")
                 yield [i.ref, i.received_at.date().isoformat(), str(SOURCES[i.source]), str(CATEGORIES[i.category]),
                        str(SUBTOPICS[i.subtopic].label), str(INSTRUMENTS[i.instrument]), i.region or "",
                        i.size_class or "", str(STATUSES[i.status]),

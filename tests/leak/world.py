@@ -51,6 +51,18 @@ DEPT = "技術開発本部"
 FULL = os.environ.get("TAIWA_LEAK_FULL") == "1"
 
 
+#: every kind the explicit planting writes (the at-rest test is parametrised over them)
+EXPLICIT_KINDS = (
+    "briefing.title", "briefing.summary", "briefing.body", "briefing.file", "briefing.file_name",
+    "briefing.withdrawn_reason", "dialogue.title", "dialogue.venue", "dialogue.online_url", "dialogue.purpose",
+    "dialogue.status_reason", "dialogue.agenda", "advance_topic.body", "invitation.revoke_reason",
+    "minutes.attendee", "minutes.section.title", "minutes.section.body", "minutes.feedback", "minutes.action",
+    "minutes.revision_note", "minutes.return_note", "minutes.correction", "minutes.correction_response",
+    "minutes.addendum", "feedback.text", "feedback.answer", "desk.case_text", "desk.reply", "clearance.reason",
+    "clearance.decision_reason", "clearance.status_reason", "certification.reason", "certification.decision_reason",
+)
+
+
 def token() -> str:
     return "CANARY" + uuid.uuid4().hex[:12]
 
@@ -440,7 +452,7 @@ def _dialogues_and_minutes(world: World, uid: dict[str, str]) -> None:
                              world.plant("invitation.revoke_reason", "officers+invitee", revoke_right, inv2.id),
                              lambda *a, **k: None)
         db.session.commit()
-        _ = Dialogue  # noqa: F841 - imported for clarity of the helper above
+        _ = Dialogue
 
     # minutes: one draft (editor, API, 409) and one locked (portal, summary, addenda), both on a public
     # dialogue that was held, with a section at every label, inline feedback and action items
@@ -477,7 +489,7 @@ def _held_minutes(world: World, uid: dict[str, str], *, final: str) -> str:
                                                                                 mid, "出席者"),
                                       organisation="外部", side="other"))
         decisions_label = next(lab for lab in world.labels if lab.level == 1 and lab.compartments)
-        for j, label in enumerate(world.labels):
+        for label in world.labels:
             right = LabelRight(label, minutes_handlers, companies=invited)
             key = mins.new_key("s")
             kind = "decisions" if label == decisions_label else "agenda"
@@ -489,7 +501,7 @@ def _held_minutes(world: World, uid: dict[str, str], *, final: str) -> str:
             ))
             doc.feedback.append(InlineFeedback(
                 key=mins.new_key("f"), text=world.plant("minutes.feedback", label, right, mid),
-                subtopic="supply_chain_resilience" if False else _first_subtopic(), instrument=_first_instrument(),
+                subtopic=_first_subtopic(), instrument=_first_instrument(),
                 section_key=key, company_id=world.companies["cert"]))
             if kind == "decisions":
                 for _k in range(2):
@@ -648,14 +660,35 @@ def _registry_fill(world: World) -> None:
             if obj is None:
                 try:
                     obj = population.make_row(db.session, cls)
-                except Exception as exc:  # noqa: BLE001 - reported with the model's name
+                except Exception as exc:
                     raise AssertionError(f"leak suite: cannot make a {cls.__name__} row for {key}: {exc}") from exc
             right = _generic_right(obj, world)
             value = world.plant(f"registry:{key}", getattr(right, "label", None) or "unknown", right, str(obj.id))
-            setattr(obj, name, value.encode() if f.binary else value)
+            try:
+                current = getattr(obj, name)
+            except Exception:  # a generated row's placeholder bytes are no ciphertext: nothing to keep
+                current = None
+            setattr(obj, name, _keeping_shape(current, value, f.binary))
             db.session.flush()
             planted_tables.add(key)
         db.session.commit()
+
+
+def _keeping_shape(current: Any, value: str, binary: bool) -> Any:
+    """The canary in the field's own shape: a JSON object gets one more key, a list one more entry (the
+    app parses these fields; a bare string would only make it fail, not show anything)."""
+    import json
+
+    text = current.decode("utf-8", "replace") if isinstance(current, bytes) else current
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        value = json.dumps({**parsed, "leak_suite": value}, ensure_ascii=False)
+    elif isinstance(parsed, list):
+        value = json.dumps([*parsed, value], ensure_ascii=False)
+    return value.encode() if binary else value
 
 
 def _explicitly_planted(world: World, key: str) -> bool:
