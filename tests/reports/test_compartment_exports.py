@@ -18,7 +18,7 @@ def _item(app, text: str, compartments=()) -> None:
     with app.test_request_context():
         feedback_service.create_item(db.session, feedback_service.FeedbackInput(
             text=text, category="partnership", subtopic="price_pass_through", instrument="dialogue",
-            source="company", level=0, compartments=list(compartments)))
+            source="anonymous", level=0, compartments=list(compartments)))
         db.session.commit()
 
 
