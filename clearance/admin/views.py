@@ -69,7 +69,8 @@ def account_new() -> Response | str:
     every = current_user.can(Permission.USERS_MANAGE)
     if every:
         rows = db.session.execute(select(Company.id, Company.name_ja).order_by(Company.name_ja)).all()
-        form.company_id.choices = [("", _("— none (ministry staff) —")), *rows]
+        # plain tuples: WTForms reads a choice by unpacking, and a Row is not a tuple to it (3.3: None)
+        form.company_id.choices = [("", _("— none (ministry staff) —")), *((cid, name) for cid, name in rows)]
     else:
         form.company_id.choices = [(current_user.company_id, "")]
     if form.validate_on_submit():
