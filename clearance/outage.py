@@ -240,6 +240,11 @@ def _texts(kind: Failure) -> dict[str, str | None]:
         else:
             not_saved = _("Possibly not saved: %(what)s. Once the service is back, check whether it is there "
                           "before sending it again. What was saved before is unaffected.", what=what)
+    elif not sent:  # a page that stores something as it opens (a session, a view count)
+        title = _("The service is temporarily unavailable")
+        message = _("The server's storage is full or cannot be written, so this page cannot be used right now. "
+                    "The problem has been recorded for the system administrator; please try again later.")
+        not_saved = None
     else:
         title = _("Not saved: the server's storage is full")
         message = _("The server could not write what you sent: its storage is full or cannot be written. "
@@ -247,11 +252,9 @@ def _texts(kind: Failure) -> dict[str, str | None]:
         if desk:
             not_saved = _("Your text was NOT received. Nothing of what you just sent has been stored and no "
                           "receipt was issued. Keep your own copy and try again later.")
-        elif sent:
+        else:
             not_saved = _("Not saved: %(what)s. Nothing of this request was stored; what was saved before "
                           "is unaffected. Keep your own copy and try again later.", what=what)
-        else:
-            not_saved = None
     return {"title": title, "message": message, "not_saved": not_saved}
 
 
