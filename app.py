@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clearance import anonymity, audit, crypto, csrf_tokens, failclosed, files, freshness, guard, outbox
+from clearance import anonymity, audit, crypto, csrf_tokens, failclosed, files, freshness, guard, outage, outbox
 from clearance.auth import passwords
 from clearance.auth.models import UserAccount
 from clearance.auth.sessions import DatabaseStore, RedisStore, ServerSessionInterface
@@ -69,6 +69,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     files.init_app(app)  # upload request class: file parts are spooled encrypted, never as plaintext
     failclosed.init_app(app)  # any DecryptionError: audited, clear error page, nothing shown
     freshness.init_app(app)  # cached page bodies, keyed by the data generation
+    outage.init_app(app)  # database away or disk full: the app's own 503/507 page, one log line
 
     from clearance.admin.views import bp as admin_bp
     from clearance.auth.account_views import bp as account_bp
@@ -178,7 +179,10 @@ def _register_errors(app: Flask) -> None:
         405: lambda: _("This action is not allowed here."),
         413: lambda: _("What you sent is too large."),
         429: lambda: _("Too many requests. Please wait a moment and try again."),
-        500: lambda: _("Something went wrong on our side. Nothing you entered has been lost; please try again."),
+        500: lambda: (_("Something went wrong on our side, and what you just sent may not have been saved. "
+                        "Please check before sending it again; if it happens again, tell the system administrator.")
+                      if request.method not in ("GET", "HEAD") else
+                      _("Something went wrong on our side. Please try again in a moment.")),
     }
 
     def render(code: int, message: str | None = None):
@@ -196,6 +200,9 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def internal_error(e: Exception):
+        unavailable = outage.respond(e)  # database away, disk full: no traceback, the outage page
+        if unavailable is not None:
+            return unavailable
         app.logger.exception("unhandled error")
         try:
             db.session.rollback()

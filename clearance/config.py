@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "TAIWA_MAX_FIELD": 4000,
     "TAIWA_FILES_DIR": str(INSTANCE / "files"),  # encrypted attachments (clearance.files)
     "TAIWA_MAX_UPLOAD": 20 * 1024 * 1024,  # bytes per uploaded file
+    "TAIWA_MIN_FREE_MB": 200,  # /healthz is degraded below this much free space where the app writes
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "TAIWA_BODY_CACHE": True,  # cached page bodies keyed by the data generation (clearance.freshness)
     "TAIWA_BODY_CACHE_BYTES": 16 * 1024 * 1024,  # per worker process
@@ -59,6 +60,7 @@ _INTS = {
     "TAIWA_MAX_UPLOAD",
     "MAX_CONTENT_LENGTH",
     "TAIWA_BODY_CACHE_BYTES",
+    "TAIWA_MIN_FREE_MB",
 }
 _BOOLS = {"TAIWA_SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "TAIWA_CREATE_DEV_KEYS", "TAIWA_BODY_CACHE"}
 

@@ -93,8 +93,12 @@ def totp_code(secret: str) -> str:
     return pyotp.TOTP(secret).generate_otp(step)
 
 
-def csrf(client, path: str = "/login") -> str:
-    html = client.get(path).get_data(as_text=True)
+def csrf(client, path: str = "/login", *, status: int = 200) -> str:
+    """The CSRF token of the form on ``path``; the page must answer ``status`` (an error page
+    carries a token too, in its header, so reading one without the check hides a 500)."""
+    resp = client.get(path)
+    assert resp.status_code == status, f"GET {path}: {resp.status_code}, expected {status}"
+    html = resp.get_data(as_text=True)
     m = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
         r'name="csrf_token" value="([^"]+)"', html
     )

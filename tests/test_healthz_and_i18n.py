@@ -20,7 +20,10 @@ def test_healthz_reports_database_and_revision_without_login(client):
     heads = "+".join(sorted(h for h in script.get_heads() if h not in needed))
     resp = client.get("/healthz")
     assert resp.status_code == 200
-    assert resp.json == {"status": "ok", "database": True, "schema_revision": heads, "version": "0.1.0"}
+    body = resp.json
+    disk = body.pop("disk")
+    assert body == {"status": "ok", "database": True, "schema_revision": heads, "version": "0.1.0", "problems": []}
+    assert {"instance", "files"} <= set(disk) and all(d["ok"] and d["free_mb"] >= 200 for d in disk.values())
 
 
 def test_healthz_degrades_when_the_database_is_gone(app_factory, tmp_path):

@@ -68,10 +68,9 @@ def account_new() -> Response | str:
     form.role.choices = _role_choices()
     every = current_user.can(Permission.USERS_MANAGE)
     if every:
-        # plain tuples: WTForms does not take SQLAlchemy Row objects as choices (a 500 once any company existed)
-        rows = [(cid, name) for cid, name in db.session.execute(select(Company.id, Company.name_ja)
-                                                                 .order_by(Company.name_ja)).all()]
-        form.company_id.choices = [("", _("— none (ministry staff) —")), *rows]
+        rows = db.session.execute(select(Company.id, Company.name_ja).order_by(Company.name_ja)).all()
+        # plain tuples: WTForms reads a choice by unpacking, and a Row is not a tuple to it (3.3: None)
+        form.company_id.choices = [("", _("— none (ministry staff) —")), *((cid, name) for cid, name in rows)]
     else:
         form.company_id.choices = [(current_user.company_id, "")]
     if form.validate_on_submit():

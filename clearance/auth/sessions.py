@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from werkzeug.datastructures import CallbackDict
 
-from clearance import freshness
+from clearance import freshness, outage
 from clearance.auth.models import UserAccount, WebSession
 from clearance.db import utcnow
 
@@ -192,12 +192,15 @@ class RedisStore:
 
 
 class ServerSession(CallbackDict, SessionMixin):
-    def __init__(self, initial: dict | None = None, record: Record | None = None) -> None:
+    def __init__(self, initial: dict | None = None, record: Record | None = None, *,
+                 failure: Exception | None = None) -> None:
         def on_update(_self: ServerSession) -> None:
             _self.modified = True
 
         super().__init__(initial or {}, on_update)
         self.record = record
+        #: why the store could not be read (raised again inside the request: clearance.outage)
+        self.failure = failure
         self.modified = False
         self.rotate = False
         self.destroy = False
@@ -217,16 +220,26 @@ class ServerSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app), "")
         if not token or len(token) > 64 or not set(token) <= _TOKEN_CHARS:
             return ServerSession()  # missing or garbage cookie: a fresh, empty session
-        record = self.store.load(token_hash(token))
-        if record is None:
-            return ServerSession()
-        now = utcnow()
-        if now - record.last_seen_at > self.idle or now - record.created_at > self.absolute:
-            self.store.delete(record.id_hash)
-            return ServerSession()
+        try:
+            record = self.store.load(token_hash(token))
+            if record is None:
+                return ServerSession()
+            now = utcnow()
+            if now - record.last_seen_at > self.idle or now - record.created_at > self.absolute:
+                self.store.delete(record.id_hash)
+                return ServerSession()
+        except Exception as exc:  # kept and raised again inside the request
+            # Raised here, Flask would leave the request without any session and its error page
+            # would fail again on it. Instead the first before-request hook raises it
+            # (outage.raise_session_failure), where the error handlers see this empty session.
+            return ServerSession(failure=exc)
         return ServerSession(record.data, record)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
+        if session is None or session.failure is not None or outage.answered():
+            # The store could not be read, or is what failed: writing would fail again, and a
+            # new empty session would replace the visitor's cookie. Keep the cookie as it is.
+            return
         name = self.get_cookie_name(app)
         domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)
         secure = self.get_cookie_secure(app) or _request_is_tls()

@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from clearance import files
+from clearance import files, outage
 from clearance.crypto import DecryptionError
 from clearance.db import db
 from dialogue.consult import desk_session, limits, receipt, service
@@ -85,8 +85,8 @@ def open_desk() -> Response | None:
 @bp.after_request
 def save_desk(response: Response) -> Response:
     desk = g.get("desk")
-    if desk is None:
-        return response
+    if desk is None or outage.answered():
+        return response  # the outage page (clearance.outage): storage failed, keep the cookie as it is
     if not desk.stored and desk.keep and not desk.destroy:
         limits.spend(_limiter(), _rules()["session"], _client())
     desk_session.save_desk(desk, request, response)

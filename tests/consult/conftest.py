@@ -71,14 +71,18 @@ class Visitor:
         self.last = self.client.post(path, data=data, headers=self.headers, **kw)
         return self.last
 
-    def csrf(self, path: str = "/consult") -> str:
-        html = self.get(path).get_data(as_text=True)
+    def csrf(self, path: str = "/consult", *, status: int = 200) -> str:
+        resp = self.get(path)
+        assert resp.status_code == status, f"GET {path}: {resp.status_code}, expected {status}"
+        html = resp.get_data(as_text=True)
         m = CSRF.search(html)
         assert m, f"no desk CSRF token on {path}"
         return m.group(1)
 
     def submit(self, text: str = "A customer abroad asks for our process drawings.", *, files=(), **fields):
-        html = self.get("/consult/new").get_data(as_text=True)
+        page = self.get("/consult/new")
+        assert page.status_code == 200, f"GET /consult/new: {page.status_code}"
+        html = page.get_data(as_text=True)
         data = {
             "csrf_token": CSRF.search(html).group(1), "form_token": FORM_TOKEN.search(html).group(1),
             "category": "technology_transfer", "sector": "", "tier": "", "size_class": "", "text": text,
