@@ -41,6 +41,15 @@ from dialogue.minutes.render import TooLarge, to_html
 PUBLIC_READER = None
 
 
+class ReaderDocument(Document):
+    """A document that came out of this gate (or is exactly what the client itself sent): the only
+    kind a template may receive (tests/minutes/test_reader_gate.py watches every render)."""
+
+
+def _as_reader_document(doc: Document) -> ReaderDocument:
+    return ReaderDocument(attendees=doc.attendees, sections=doc.sections, actions=doc.actions, feedback=doc.feedback)
+
+
 @dataclass(frozen=True)
 class RevisionInfo:
     """What a page may say about the revision shown (never its sealed content or note)."""
@@ -58,7 +67,7 @@ class ReaderCopy:
 
     minutes_id: str
     revision: RevisionInfo
-    doc: Document
+    doc: ReaderDocument
     labels: dict[Part, Label]
     withheld: int
     addenda: list[MinutesAddendum] = field(default_factory=list)
@@ -130,7 +139,7 @@ def reader_view(session: Session, reader, minutes: Minutes, *, number: int | Non
 def _build(minutes: Minutes, rev: MinutesRevision, doc: Document, outcome: access.PartAccess,
            shown_addenda: list[MinutesAddendum], withheld_addenda: int, session: Session, reader,
            route: str | None) -> ReaderCopy:
-    out = Document()
+    out = ReaderDocument()
     for group in ("attendees", "sections", "actions", "feedback"):
         for item in getattr(doc, group):
             if (group, item.key) in outcome.readable:
@@ -156,8 +165,8 @@ def own_copy(doc: Document) -> ReaderCopy:
         labels = effective_labels(doc)
     except (InvalidLabel, NotHostedHere):
         labels = {(g, item.key): PUBLIC for g in GROUPS for item in getattr(doc, g)}
-    return ReaderCopy(minutes_id="", revision=RevisionInfo(0, None, "", utcnow(), None), doc=doc,
-                      labels=labels, withheld=0)
+    return ReaderCopy(minutes_id="", revision=RevisionInfo(0, None, "", utcnow(), None),
+                      doc=_as_reader_document(copy.deepcopy(doc)), labels=labels, withheld=0)
 
 
 def withheld_text(n: int) -> str:
@@ -211,5 +220,5 @@ def public_summary_copy(session: Session, minutes: Minutes) -> ReaderCopy:
     return reader_view(session, PUBLIC_READER, minutes)
 
 
-__all__ = ["PUBLIC_READER", "ReaderCopy", "RevisionInfo", "lines", "own_copy", "public_summary_copy",
+__all__ = ["PUBLIC_READER", "ReaderCopy", "ReaderDocument", "RevisionInfo", "lines", "own_copy", "public_summary_copy",
            "reader_view", "withheld_text"]

@@ -28,7 +28,7 @@ from dialogue.minutes import access, forms, service
 from dialogue.minutes.document import Document, DocumentInvalid, from_dict
 from dialogue.minutes.messages import message
 from dialogue.minutes.models import STATUS_LABELS, STATUSES, Minutes
-from dialogue.minutes.reader import ReaderCopy, lines, own_copy, reader_view, withheld_text
+from dialogue.minutes.reader import ReaderCopy, ReaderDocument, lines, own_copy, reader_view, withheld_text
 
 bp = Blueprint("minutes", __name__)
 
@@ -191,7 +191,7 @@ def _editor_context(minutes: Minutes, copy: ReaderCopy, shown: Document, base: i
     names = {c.id: (c.name_ja if _locale() == "ja" else c.name_en) for c in db.session.execute(
         select(Company).where(Company.id.in_(companies))).scalars()} if companies else {}
     form = forms.EditorForm(formdata=None, base_revision=base)  # never the posted (stale) base
-    doc = service.blank_rows(shown)
+    doc = service.blank_rows(shown if isinstance(shown, ReaderDocument) else own_copy(shown).doc)
     decisions = doc.decisions()
     return {
         "m": minutes, "d": _dialogue(minutes), "doc": doc, "form": form, "withheld": copy.withheld,

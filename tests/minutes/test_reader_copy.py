@@ -13,109 +13,37 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 
 from clearance.db import db
-from clearance.permissions import Role
 from dialogue.minutes import service
-from dialogue.minutes.document import ActionItem, Attendee, InlineFeedback
 from dialogue.minutes.models import Minutes
 from tests.clearance.helpers import briefing, certify, grant
 from tests.factories import csrf, sign_in
 from tests.minutes.helpers import current_doc, save, start, to_participant_review
-
-# canaries: every withheld part carries one, in every field that could show
-C2_TITLE, C2_BODY, C2_FEEDBACK = "CANARY-L2-BATT-TITLE", "CANARY-L2-BATT-BODY", "CANARY-L2-BATT-FEEDBACK"
-C1_TITLE, C1_BODY = "CANARY-L1-SEMI-DECISIONS-TITLE", "CANARY-L1-SEMI-DECISIONS-BODY"
-C1_ACTION, C1_OWNER = "CANARY-L1-SEMI-ACTION", "CANARY-L1-SEMI-OWNER"
-C1_NOTE, C1_ATTENDEE = "CANARY-L1-SEMI-ATTENDEE-NOTE", "CANARY-L1-SEMI-ATTENDEE"
-C1B_FEEDBACK = "CANARY-L1-BATT-FEEDBACK-IN-PUBLIC-SECTION"  # an item raised above its public section
-PUBLIC_BODY = "PUBLIC-BODY-EVERYONE-READS"  # no spaces: found in flattened PDF text too
-WITHHELD_FROM_BOTH = [C2_TITLE, C2_BODY, C2_FEEDBACK, C1_TITLE, C1_BODY, C1_ACTION, C1_OWNER, C1_NOTE, C1_ATTENDEE]
-
-
-def _pdf_text(data: bytes) -> str:
-    """The PDF's text in content order with all white space removed: a canary wrapped over two lines,
-    or interleaved with the diagonal watermark in a layout rendering, is still found."""
-    text = subprocess.run(["pdftotext", "-raw", "-", "-"], input=data, capture_output=True, check=True
-                          ).stdout.decode()
-    return re.sub(r"\s+", "", text)
-
-
-@pytest.fixture
-def scenario(app, world, factory):
-    """Minutes written by a host cleared L2·BATT+SEMI; returns (minutes_id, keys, cited briefing id)."""
-    grant(app, world.officer.id, level=2, compartments=("BATT", "SEMI"))
-    cited = briefing(app, title="CANARY-BRIEFING-TITLE", level=1, compartments=("SEMI",))
-    minutes_id = start(app, world)
-    doc, base = current_doc(app, minutes_id)
-    public, other = doc.sections[0], doc.sections[1]
-    public.body, public.public = PUBLIC_BODY, True
-    other.title, other.body, other.level, other.compartments = C2_TITLE, C2_BODY, 2, ["BATT"]
-    decisions = doc.decisions()
-    decisions.title, decisions.body, decisions.level, decisions.compartments = C1_TITLE, C1_BODY, 1, ["SEMI"]
-    decisions.cites = [cited]
-    doc.feedback = [
-        InlineFeedback(key="f-batt2", text=C2_FEEDBACK, subtopic="threat_information", instrument="dialogue",
-                       section_key=other.key),
-        InlineFeedback(key="f-raised", text=C1B_FEEDBACK, subtopic="threat_information", instrument="dialogue",
-                       section_key=public.key, level=1, compartments=["BATT"]),
-    ]
-    doc.actions = [ActionItem(key="t-semi", description=C1_ACTION, owner=C1_OWNER, due="2030-01-31")]
-    doc.attendees.append(Attendee(key="a-semi", name=C1_ATTENDEE, side="other", note=C1_NOTE, level=1,
-                                  compartments=["SEMI"]))
-    save(app, minutes_id, doc, base, world.officer.id)
-    # a second revision, so compare has two sides that both hold the canaries
-    doc, base = current_doc(app, minutes_id)
-    doc.sections[0].body = PUBLIC_BODY + " (2)"
-    save(app, minutes_id, doc, base, world.officer.id)
-    return minutes_id, cited
-
-
-def _readers(app, factory):
-    batt = factory.person(Role.OFFICER, display_name="高橋 健")  # like k.takahashi: L1, BATT
-    grant(app, batt.id, level=1, compartments=("BATT",))
-    uncleared = factory.person(Role.OFFICER, display_name="無資格 花子")
-    return {"L1-BATT": batt, "uncleared": uncleared}
-
-
-def _officer_outputs(app, client, minutes_id: str) -> dict[str, str]:
-    """Every minutes output an officer can ask for, as text (PDFs through pdftotext)."""
-    out = {}
-    for name, path in (("api", f"/api/minutes/{minutes_id}"), ("view", f"/minutes/{minutes_id}"),
-                       ("edit", f"/minutes/{minutes_id}/edit"), ("revisions", f"/minutes/{minutes_id}/revisions"),
-                       ("compare", f"/minutes/{minutes_id}/compare?a=1&b=3&full=1"),
-                       ("compare-2-3", f"/minutes/{minutes_id}/compare?a=2&b=3"),
-                       ("summary", f"/minutes/{minutes_id}/summary")):
-        resp = client.get(path)
-        assert resp.status_code == 200, (name, resp.status_code)
-        out[name] = resp.get_data(as_text=True)
-    for name, path in (("pdf", f"/minutes/{minutes_id}/pdf"), ("summary.pdf", f"/minutes/{minutes_id}/summary.pdf")):
-        resp = client.get(path)
-        assert resp.status_code == 200 and resp.mimetype == "application/pdf", name
-        out[name] = _pdf_text(resp.data)
-    token = csrf(client, f"/minutes/{minutes_id}")
-    stale = client.post(f"/api/minutes/{minutes_id}/revisions", headers={"X-CSRFToken": token},
-                        json={"base_revision": 1, "document": {"sections": [{"key": "mine", "title": "mine"}]}})
-    assert stale.status_code == 409
-    out["api-409"] = stale.get_data(as_text=True)
-    conflict = client.post(f"/minutes/{minutes_id}/edit", data={
-        "csrf_token": token, "base_revision": "1", "section-0-key": "snew", "section-0-title": "mine",
-        "section-0-body": "my text", "section-0-level": "0"})
-    assert conflict.status_code == 409
-    out["edit-409"] = conflict.get_data(as_text=True)
-    return out
+from tests.minutes.scenario import (
+    C1_ACTION,
+    C1_NOTE,
+    C1_TITLE,
+    C1B_FEEDBACK,
+    C2_FEEDBACK,
+    C2_TITLE,
+    PUBLIC_BODY,
+    WITHHELD_FROM_BOTH,
+    officer_outputs,
+    pdf_text,
+    readers,
+)
 
 
 @pytest.mark.parametrize("who", ["L1-BATT", "uncleared"])
 def test_no_output_carries_a_withheld_part(app, world, factory, scenario, who):
     minutes_id, cited = scenario
-    reader = _readers(app, factory)[who]
+    reader = readers(app, factory)[who]
     client = app.test_client()
     sign_in(client, reader)
-    outputs = _officer_outputs(app, client, minutes_id)
+    outputs = officer_outputs(app, client, minutes_id)
     withheld = WITHHELD_FROM_BOTH + [cited] + ([C1B_FEEDBACK] if who == "uncleared" else [])
     for name, text in outputs.items():
         leaked = [c for c in withheld if c in text]
@@ -144,7 +72,7 @@ def test_the_cleared_author_reads_everything(app, world, factory, scenario):
         assert canary in view, canary
     api = client.get(f"/api/minutes/{minutes_id}").get_json()
     assert api["withheld"] == 0 and api["document"]["sections"][-1]["cites"] == [cited]
-    text = _pdf_text(client.get(f"/minutes/{minutes_id}/pdf").data)
+    text = pdf_text(client.get(f"/minutes/{minutes_id}/pdf").data)
     assert C2_FEEDBACK in text and C1_ACTION in text and C1_NOTE in text
 
 
@@ -156,8 +84,8 @@ def test_a_participant_sees_nothing_withheld_in_the_portal(app, world, factory, 
     client = app.test_client()
     sign_in(client, world.a_member)
     page = client.get(f"/portal/minutes/{minutes_id}").get_data(as_text=True)
-    pdf = _pdf_text(client.get(f"/portal/minutes/{minutes_id}/pdf").data)
-    summary = _pdf_text(client.get(f"/portal/minutes/{minutes_id}/summary.pdf").data)
+    pdf = pdf_text(client.get(f"/portal/minutes/{minutes_id}/pdf").data)
+    summary = pdf_text(client.get(f"/portal/minutes/{minutes_id}/summary.pdf").data)
     for name, text in (("portal", page), ("portal-pdf", pdf), ("portal-summary", summary)):
         leaked = [c for c in WITHHELD_FROM_BOTH + [cited] if c in text]
         assert not leaked, f"{leaked} in {name}"
@@ -202,7 +130,7 @@ def _api_save(client, minutes_id: str, document: dict, base: int):
 def test_a_client_that_knows_withheld_keys_cannot_touch_those_parts(app, world, factory, scenario):
     minutes_id, cited = scenario
     stored_before, base = current_doc(app, minutes_id)
-    reader = _readers(app, factory)["L1-BATT"]
+    reader = readers(app, factory)["L1-BATT"]
     client = app.test_client()
     sign_in(client, reader)
     mine = client.get(f"/api/minutes/{minutes_id}").get_json()["document"]
@@ -234,7 +162,7 @@ def test_a_client_cannot_write_into_or_point_at_a_withheld_section(app, world, f
     minutes_id, _cited = scenario
     stored, base = current_doc(app, minutes_id)
     hidden_l2 = next(s for s in stored.sections if s.title == C2_TITLE)
-    reader = _readers(app, factory)["L1-BATT"]
+    reader = readers(app, factory)["L1-BATT"]
     client = app.test_client()
     sign_in(client, reader)
     mine = client.get(f"/api/minutes/{minutes_id}").get_json()["document"]
@@ -257,7 +185,7 @@ def test_the_html_editor_round_trip_keeps_withheld_parts_and_labels(app, world, 
     the parts they read, come out exactly as stored."""
     minutes_id, _cited = scenario
     before, base = current_doc(app, minutes_id)
-    reader = _readers(app, factory)["L1-BATT"]
+    reader = readers(app, factory)["L1-BATT"]
     client = app.test_client()
     sign_in(client, reader)
     html = client.get(f"/minutes/{minutes_id}/edit").get_data(as_text=True)
@@ -303,7 +231,7 @@ def test_restore_does_not_resubmit_what_the_restorer_could_not_read(app, world, 
     """Restoring revision 1 as an uncleared officer keeps the withheld parts of the current revision."""
     minutes_id, _cited = scenario
     before, base = current_doc(app, minutes_id)
-    uncleared = _readers(app, factory)["uncleared"]
+    uncleared = readers(app, factory)["uncleared"]
     with app.test_request_context():
         from tests.feedback.world import user
 
