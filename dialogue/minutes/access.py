@@ -159,10 +159,6 @@ def decide_parts(session: Session, user, minutes: Minutes, doc: Document, now=No
     return result
 
 
-def readable_section_keys(session: Session, user, minutes: Minutes, doc: Document) -> set[str]:
-    return decide_parts(session, user, minutes, doc).keys("sections")
-
-
 def may_write_label(session: Session, user, label: Label) -> bool:
     """An author may only label text at a level they could read themselves (no handler list asked:
     a new section is not on anyone's list yet)."""
