@@ -149,7 +149,7 @@ def view(minutes_id: str) -> str:
     corrections = service.corrections(db.session, minutes)
     return render_template(
         "minutes/view.html", m=minutes, d=dialogue, counterpart=_counterpart(dialogue), copy=copy,
-        label=service.label_of(db.session, minutes), shown_label=copy.label, corrections=corrections,
+        label=copy.label, shown_label=copy.label, corrections=corrections,
         correction_readable=lambda c: _correction_readable(c, copy),
         approve_form=forms.ApproveInternalForm(), return_form=forms.ReturnForm(), addendum_form=_addendum_form(),
         resolve_form=forms.ResolveForm(), now=utcnow(), **_vocab())
@@ -314,7 +314,9 @@ def _revision_rows(minutes: Minutes) -> list[dict]:
     it (a revision object would carry its sealed content to the template)."""
     found = service.revisions(db.session, minutes)
     readable = access.readable_revision_notes(db.session, current_user, minutes, found)
-    return [{"number": r.number, "created_at": r.created_at, "author_name": r.author_name, "level": r.level,
+    # a revision's level says what kind of material it held: shown like its note, to those who may read at it
+    return [{"number": r.number, "created_at": r.created_at, "author_name": r.author_name,
+             "level": r.level if r.number in readable else None,
              "restored_from": r.restored_from, "note": r.note if r.number in readable else None,
              "note_withheld": r.number not in readable and r.note_ct is not None} for r in found]
 

@@ -48,6 +48,9 @@ def test_no_output_carries_a_withheld_part(app, world, factory, scenario, who):
     for name, text in outputs.items():
         leaked = [c for c in withheld if c in text]
         assert not leaked, f"{who} got {leaked} in {name}"
+    # nor their labels: no level-2 marking where only lower parts are shown (revision list, diff, API, PDF)
+    for name in ("revisions", "compare", "compare-2-3", "api", "api-409", "pdf", "view"):
+        assert "重要経済安保情報" not in outputs[name] and "2:BATT" not in outputs[name], name
     # what they may read is there, and only the number of withheld parts
     assert PUBLIC_BODY in outputs["view"] and PUBLIC_BODY in outputs["pdf"] and PUBLIC_BODY in outputs["api"]
     if who == "L1-BATT":
