@@ -1,10 +1,18 @@
 """The minutes document: what one revision holds, as plain dataclasses with a JSON form.
 
-    attendees   who was invited and who actually came
+    attendees   who was invited and who actually came, with an optional note; each row has its own
+                label (public unless raised: who attended a classified meeting can be material too)
     sections    discussion per agenda item, decisions, other notes — each with its own label,
                 a "public" flag (goes into the 議事要旨) and the briefings it cites
-    actions     action items (owner, due date, done); they sit under the decisions' label
-    feedback    feedback items captured inline; each inherits the label of its section
+    actions     action items (owner, due date, done); each sits under a section (its own
+                section_key, or the decisions section) and may carry a higher label of its own
+    feedback    feedback items captured inline; each sits under its section (or, without one, under
+                the whole document) and may carry a higher label of its own
+
+No part is unlabelled: `effective_labels()` gives every part the join of its parent's
+label, its own label and the labels of the briefings its section cites. Who may read
+which part is decided from those labels (dialogue.minutes.access) and a reader only
+ever gets the copy dialogue.minutes.reader builds.
 
 Validation lives here too, so the HTML form and the JSON API refuse the same
 things with the same messages.
@@ -23,7 +31,9 @@ from flask_babel import gettext as _
 from clearance.labels import InvalidLabel, Label, NotHostedHere, join
 from dialogue.feedback.taxonomy import INSTRUMENTS, SUBTOPICS
 
-SCHEMA = 1
+#: 2: attendees, actions and feedback carry their own level/compartments (default public / inherit);
+#: actions may name their section; attendees have a note. Schema-1 JSON loads with those defaults.
+SCHEMA = 2
 MAX_SECTION_CHARS = 50_000
 MAX_DOCUMENT_CHARS = 400_000
 MAX_SECTIONS = 60
@@ -50,6 +60,13 @@ class Attendee:
     attended: bool = True
     user_id: str | None = None
     company_id: str | None = None
+    note: str = ""
+    level: int = 0
+    compartments: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> Label:
+        return Label.of(self.level, self.compartments)
 
 
 @dataclass
@@ -77,6 +94,14 @@ class ActionItem:
     owner: str = ""
     due: str | None = None  # ISO date
     done: bool = False
+    #: the section it belongs to; None: the decisions section (the schema-1 rule)
+    section_key: str | None = None
+    level: int = 0
+    compartments: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> Label:
+        return Label.of(self.level, self.compartments)
 
 
 @dataclass
@@ -88,6 +113,12 @@ class InlineFeedback:
     section_key: str | None = None
     company_id: str | None = None
     kind: str = "request"
+    level: int = 0
+    compartments: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> Label:
+        return Label.of(self.level, self.compartments)
 
 
 @dataclass
@@ -103,10 +134,12 @@ class Document:
     def decisions(self) -> Section | None:
         return next((s for s in self.sections if s.kind == "decisions"), None)
 
+    def parent_of_action(self, a: ActionItem) -> Section | None:
+        return self.section(a.section_key) if a.section_key else self.decisions()
+
     def label(self, cited: dict[str, Label] | None = None) -> Label:
-        """The join of every section's label and every cited briefing's label."""
-        cited = cited or {}
-        return join(*(s.label for s in self.sections), *(cited[b] for s in self.sections for b in s.cites if b in cited))
+        """The join of every part's effective label: the label of the whole document."""
+        return join(*effective_labels(self, cited).values())
 
     def to_json(self) -> str:
         return json.dumps({"schema": SCHEMA, **asdict(self)}, ensure_ascii=False, sort_keys=True,
@@ -114,6 +147,52 @@ class Document:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": SCHEMA, **asdict(self)}
+
+
+#: a part of a document: (group, key); group is one of GROUPS
+Part = tuple[str, str]
+GROUPS = ("attendees", "sections", "actions", "feedback")
+
+
+def effective_labels(doc: Document, cited: dict[str, Label] | None = None) -> dict[Part, Label]:
+    """The effective label of every part of `doc`, keyed by (group, key).
+
+    section   its own label ⊔ the labels of the briefings it cites (`cited`: id → label; a cite
+              missing from `cited` adds nothing here — access.py treats an unknown cite as unreadable)
+    action    its section's effective label ⊔ its own (section: its section_key, else the decisions
+              section; with neither, the whole document's sections)
+    feedback  its section's effective label ⊔ its own (without a section: every section's)
+    attendee  its own label (public by default)
+    """
+    cited = cited or {}
+    out: dict[Part, Label] = {}
+    for s in doc.sections:
+        out[("sections", s.key)] = join(s.label, *(cited[b] for b in s.cites if b in cited))
+    whole = join(*(out[("sections", s.key)] for s in doc.sections))
+    for a in doc.actions:
+        parent = doc.parent_of_action(a)
+        out[("actions", a.key)] = join(out[("sections", parent.key)] if parent else whole, a.label)
+    for f in doc.feedback:
+        parent = doc.section(f.section_key)
+        out[("feedback", f.key)] = join(out[("sections", parent.key)] if parent else whole, f.label)
+    for at in doc.attendees:
+        out[("attendees", at.key)] = at.label
+    return out
+
+
+def parent_part(doc: Document, group: str, item: Any) -> Part | None:
+    """The section a part sits under (None for sections, attendees and unsectioned items)."""
+    if group == "actions":
+        parent = doc.parent_of_action(item)
+    elif group == "feedback":
+        parent = doc.section(item.section_key)
+    else:
+        return None
+    return ("sections", parent.key) if parent is not None else None
+
+
+def items(doc: Document, group: str) -> list[Any]:
+    return getattr(doc, group)
 
 
 def loads(text: str) -> Document:
@@ -179,7 +258,8 @@ def from_dict(raw: Any) -> Document:
     doc = Document(
         attendees=[Attendee(key=s(r, "key", limit=40), name=s(r, "name", limit=120),
                             organisation=s(r, "organisation", limit=200), side=s(r, "side", "company", 16),
-                            attended=b(r, "attended", True), user_id=opt(r, "user_id"), company_id=opt(r, "company_id"))
+                            attended=b(r, "attended", True), user_id=opt(r, "user_id"), company_id=opt(r, "company_id"),
+                            note=s(r, "note", limit=1000), level=level(r), compartments=str_list(r, "compartments"))
                    for r in rows("attendees")],
         sections=[Section(key=s(r, "key", limit=40), title=s(r, "title", limit=300),
                           body=s(r, "body", limit=MAX_SECTION_CHARS), kind=s(r, "kind", "agenda", 16),
@@ -188,12 +268,14 @@ def from_dict(raw: Any) -> Document:
                           cites=str_list(r, "cites", 50))
                   for r in rows("sections")],
         actions=[ActionItem(key=s(r, "key", limit=40), description=s(r, "description", limit=1000),
-                            owner=s(r, "owner", limit=200), due=opt(r, "due"), done=b(r, "done", False))
+                            owner=s(r, "owner", limit=200), due=opt(r, "due"), done=b(r, "done", False),
+                            section_key=opt(r, "section_key"), level=level(r), compartments=str_list(r, "compartments"))
                  for r in rows("actions")],
         feedback=[InlineFeedback(key=s(r, "key", limit=40), text=s(r, "text", limit=4000),
                                  subtopic=s(r, "subtopic", limit=40), instrument=s(r, "instrument", limit=32),
                                  section_key=opt(r, "section_key"), company_id=opt(r, "company_id"),
-                                 kind=s(r, "kind", "request", 16))
+                                 kind=s(r, "kind", "request", 16), level=level(r),
+                                 compartments=str_list(r, "compartments"))
                   for r in rows("feedback")],
     )
     if errors:
@@ -224,6 +306,17 @@ def validate(doc: Document) -> list[tuple[str, str]]:
             errors.append((f"attendee {a.key}", _("Give the attendee's name.")))
         if a.side not in ("company", "ministry", "other"):
             errors.append((f"attendee {a.key}", _("Unknown side.")))
+        if len(a.note) > 1000:
+            errors.append((f"attendee {a.key}", _("Too long (at most %(n)d characters).", n=1000)))
+    for group, label_items in (("attendee", doc.attendees), ("action", doc.actions), ("feedback", doc.feedback)):
+        for item in label_items:
+            try:
+                Label.of(item.level, item.compartments)
+            except NotHostedHere as exc:
+                errors.append((f"{group} {item.key}", str(exc)))
+            except InvalidLabel:
+                errors.append((f"{group} {item.key}",
+                               _("Choose a classification level and compartments from the lists.")))
     if sum(1 for s in doc.sections if s.kind == "decisions") > 1:
         errors.append(("sections", _("There is one decisions section.")))
     for s in doc.sections:
@@ -252,6 +345,8 @@ def validate(doc: Document) -> list[tuple[str, str]]:
                 date.fromisoformat(a.due)
             except ValueError:
                 errors.append((f"action {a.key}", _("The due date must be a date (YYYY-MM-DD).")))
+        if a.section_key is not None and doc.section(a.section_key) is None:
+            errors.append((f"action {a.key}", _("The action points at a section that does not exist.")))
     for f in doc.feedback:
         where = f"feedback {f.key}"
         if not f.text.strip():
@@ -265,34 +360,3 @@ def validate(doc: Document) -> list[tuple[str, str]]:
         if f.section_key is not None and doc.section(f.section_key) is None:
             errors.append((where, _("The feedback points at a section that does not exist.")))
     return errors
-
-
-def lines(doc: Document, visible: set[str] | None = None, *, hidden_text: str = "") -> list[str]:
-    """The document as text lines, for comparing revisions. Sections not in `visible` show one line only."""
-    out: list[str] = []
-    out.append("# " + _("Attendees"))
-    for a in doc.attendees:
-        mark = "x" if a.attended else " "
-        out.append(f"[{mark}] {a.name} ({a.organisation})" if a.organisation else f"[{mark}] {a.name}")
-    for s in doc.sections:
-        out.append("")
-        out.append(f"## {s.title}  [{s.label.code()}{' · ' + _('public') if s.public else ''}]")
-        if visible is not None and s.key not in visible:
-            out.append(hidden_text)
-            continue
-        out.extend(s.body.replace("\r\n", "\n").split("\n"))
-        if s.cites:
-            out.append(_("Cites: %(ids)s", ids=", ".join(s.cites)))
-    decisions = doc.decisions()
-    if doc.actions and (visible is None or decisions is None or decisions.key in visible):
-        out.append("")
-        out.append("# " + _("Action items"))
-        for a in doc.actions:
-            out.append(f"[{'x' if a.done else ' '}] {a.description} — {a.owner} {a.due or ''}".rstrip())
-    shown = [f for f in doc.feedback if visible is None or f.section_key is None or f.section_key in visible]
-    if shown:
-        out.append("")
-        out.append("# " + _("Feedback captured"))
-        for f in shown:
-            out.append(f"- {f.text} [{f.subtopic}]")
-    return out

@@ -54,11 +54,28 @@ def _text(row: dict, key: str, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
+def _label(row: dict, old) -> tuple[int, list[str]]:
+    """A row's own label: from its fields when the row has them, else kept from the stored row (a
+    form without the label fields never lowers a label), else public."""
+    if row.get("labelled") != "y":
+        return (old.level, list(old.compartments)) if old is not None else (0, [])
+    try:
+        level = int(_text(row, "level", 2) or 0)
+    except ValueError:
+        level = -1  # refused by validate() with a message
+    return level, [c for c in row.get("compartments", []) if isinstance(c, str) and c]
+
+
 def parse_editor(form: MultiDict, stored: Document) -> Document:
-    """Read the editor's rows. Raises DocumentInvalid on malformed keys; empty new rows are dropped."""
+    """Read the editor's rows. Raises DocumentInvalid on malformed keys; empty new rows are dropped.
+
+    `stored` is the reader's copy (dialogue.minutes.reader), not the stored document: a row whose key
+    the reader could not see is read as a new row, and service.save drops it in favour of the stored
+    part it names."""
     errors: list[tuple[str, str]] = []
     stored_attendees = {a.key: a for a in stored.attendees}
     stored_sections = {s.key: s for s in stored.sections}
+    stored_actions = {a.key: a for a in stored.actions}
     stored_feedback = {f.key: f for f in stored.feedback}
 
     def key_of(row: dict, group: str) -> str | None:
@@ -77,10 +94,13 @@ def parse_editor(form: MultiDict, stored: Document) -> Document:
         name = _text(row, "name", 120).strip()
         if not name and old is None:
             continue  # an unused blank row
+        level, compartments = _label(row, old)
         doc.attendees.append(Attendee(
             key=key, name=name or (old.name if old else ""), organisation=_text(row, "organisation", 200).strip(),
             side=old.side if old else (_text(row, "side", 16) or "other"), attended=row.get("attended") == "y",
-            user_id=old.user_id if old else None, company_id=old.company_id if old else None))
+            user_id=old.user_id if old else None, company_id=old.company_id if old else None,
+            note=_text(row, "note", 1000).strip() if "note" in row else (old.note if old else ""),
+            level=level, compartments=compartments))
     for row in _rows(form, "section"):
         key = key_of(row, "sections")
         if key is None:
@@ -107,8 +127,13 @@ def parse_editor(form: MultiDict, stored: Document) -> Document:
         description = _text(row, "description", 1000).strip()
         if not description:
             continue
+        old_action = stored_actions.get(key)
+        level, compartments = _label(row, old_action)
+        section_key = (_text(row, "section", 40) or None) if "section" in row else \
+            (old_action.section_key if old_action else None)
         doc.actions.append(ActionItem(key=key, description=description, owner=_text(row, "owner", 200).strip(),
-                                      due=_text(row, "due", 10) or None, done=row.get("done") == "y"))
+                                      due=_text(row, "due", 10) or None, done=row.get("done") == "y",
+                                      section_key=section_key, level=level, compartments=compartments))
     for row in _rows(form, "feedback"):
         key = key_of(row, "feedback")
         if key is None:
@@ -118,10 +143,11 @@ def parse_editor(form: MultiDict, stored: Document) -> Document:
             if key in stored_feedback:
                 continue  # emptied: removed from the minutes
             continue
+        level, compartments = _label(row, stored_feedback.get(key))
         doc.feedback.append(InlineFeedback(
             key=key, text=text, subtopic=_text(row, "subtopic", 40), instrument=_text(row, "instrument", 32),
             section_key=_text(row, "section", 40) or None, company_id=_text(row, "company", 36) or None,
-            kind=_text(row, "kind", 16) or "request"))
+            kind=_text(row, "kind", 16) or "request", level=level, compartments=compartments))
     if errors:
         raise DocumentInvalid(errors[:1])
     return doc

@@ -8,6 +8,7 @@ that itself.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import secrets
 from collections.abc import Callable, Iterable
@@ -31,12 +32,14 @@ from dialogue.feedback.models import FeedbackItem, FeedbackSector
 from dialogue.feedback.taxonomy import SUBTOPICS
 from dialogue.minutes import access
 from dialogue.minutes.document import (
+    GROUPS,
     ActionItem,
     Attendee,
     Document,
     DocumentInvalid,
     InlineFeedback,
     Section,
+    effective_labels,
     loads,
     validate,
 )
@@ -65,12 +68,14 @@ class MinutesError(Exception):
 
 
 class StaleRevision(Exception):
-    """The save started from an older revision than the current one: show both and let the officer merge."""
+    """The save started from an older revision than the current one: show both and let the officer merge.
 
-    def __init__(self, current: int, current_doc: Document, yours: Document, base: int) -> None:
+    It carries revision numbers and what the client sent (`yours`, never merged with anything
+    stored); the current revision is shown through dialogue.minutes.reader like any other output."""
+
+    def __init__(self, current: int, yours: Document, base: int) -> None:
         super().__init__(f"based on revision {base}, current is {current}")
         self.current = current
-        self.current_doc = current_doc
         self.yours = yours
         self.base = base
 
@@ -217,45 +222,56 @@ def cited_labels(session: Session, actor: UserAccount, ids: Iterable[str]) -> di
     return {bid: policy.label_of(session, "briefing", bid, level) for bid, level in rows}
 
 
-def _merge_hidden(stored: Document, submitted: Document, readable_keys: set[str]) -> Document:
-    """Sections the author may not read are kept exactly as stored, whatever the submission says:
-    an officer without the clearance can neither see nor overwrite nor delete them."""
-    hidden = {s.key: s for s in stored.sections if s.key not in readable_keys}
-    if not hidden:
-        return submitted
-    merged: list[Section] = []
-    seen: set[str] = set()
-    for s in submitted.sections:
-        if s.key in hidden:
-            merged.append(hidden[s.key])
-            seen.add(s.key)
-        else:
-            merged.append(s)
-    # re-insert hidden sections the submission dropped, at their stored position
-    for index, s in enumerate(stored.sections):
-        if s.key in hidden and s.key not in seen:
-            merged.insert(min(index, len(merged)), s)
-    submitted.sections = merged
-    hidden_feedback = [f for f in stored.feedback if f.section_key in hidden]
-    submitted.feedback = [f for f in submitted.feedback if f.section_key not in hidden] + hidden_feedback
-    decisions = stored.decisions()
-    if decisions is not None and decisions.key in hidden:
-        submitted.actions = stored.actions  # action items sit under the decisions' label
-    return submitted
+def _merge_hidden(stored: Document, submitted: Document, outcome: access.PartAccess) -> Document:
+    """Parts the author may not read are kept exactly as stored, at their stored place, whatever the
+    submission says: the client can neither see, overwrite, relabel, delete nor move them. A submitted
+    row reusing the key of such a part is dropped (it cannot be told from a forgery). Cites the author
+    may not open stay on the sections they can read. Returns a new document; `submitted` is untouched."""
+    merged = copy.deepcopy(submitted)
+    for group in GROUPS:
+        hidden = [(i, item) for i, item in enumerate(getattr(stored, group))
+                  if (group, item.key) not in outcome.readable]
+        if not hidden:
+            continue
+        hidden_keys = {item.key for _i, item in hidden}
+        rows = [item for item in getattr(merged, group) if item.key not in hidden_keys]
+        for index, item in hidden:
+            rows.insert(min(index, len(rows)), copy.deepcopy(item))
+        setattr(merged, group, rows)
+    for s in merged.sections:
+        old = stored.section(s.key)
+        if old is not None and ("sections", s.key) in outcome.readable:
+            shown = set(outcome.cites.get(s.key, []))
+            s.cites = list(dict.fromkeys([*s.cites, *(b for b in old.cites if b not in shown)]))
+    return merged
+
+
+def _kept_cites(stored: Document, outcome: access.PartAccess) -> dict[str, set[str]]:
+    """Per readable section, the stored cites the author may not open (kept, not checked again)."""
+    return {s.key: {b for b in s.cites if b not in set(outcome.cites.get(s.key, []))}
+            for s in stored.sections if ("sections", s.key) in outcome.readable}
 
 
 def save(session: Session, minutes: Minutes, *, base: int, document: Document, actor: UserAccount,
          note: str = "", restored_from: int | None = None) -> MinutesRevision:
-    """Store `document` as revision base+1. Raises StaleRevision, MinutesError or DocumentInvalid."""
+    """Store `document` as revision base+1. Raises StaleRevision, MinutesError or DocumentInvalid.
+
+    `document` is what the author could see and changed; parts of the stored revision they may not
+    read are merged back as stored (_merge_hidden) and nothing the client says about them is used."""
     if minutes.status not in EDITABLE:
         raise MinutesError("not_editable")
+    submitted = copy.deepcopy(document)
     stored_doc, stored_rev = current(session, minutes)
     if base != minutes.current_revision:
-        raise StaleRevision(minutes.current_revision, stored_doc, document, base)
-    readable_keys = access.readable_section_keys(session, actor, minutes, stored_doc)
-    document = _merge_hidden(stored_doc, document, readable_keys)
+        raise StaleRevision(minutes.current_revision, submitted, base)
+    outcome = access.decide_parts(session, actor, minutes, stored_doc)
+    hidden = set(outcome.denied)
+    document = _merge_hidden(stored_doc, submitted, outcome)
+    kept_cites = _kept_cites(stored_doc, outcome)
 
-    errors = validate(document)
+    withheld_names = {s.title for s in stored_doc.sections if ("sections", s.key) in hidden} | {
+        f"{g[:-1] if g != 'feedback' else g} {k}" for g, k in hidden} | {k for _g, k in hidden}
+    errors = [(_("a part you may not read") if w in withheld_names else w, m) for w, m in validate(document)]
     for s in document.sections:
         try:
             to_html(s.body)
@@ -264,30 +280,53 @@ def save(session: Session, minutes: Minutes, *, base: int, document: Document, a
     if errors:  # labels below are computed only from a document whose labels parse
         raise DocumentInvalid(errors)
     cited = cited_labels(session, actor, (b for s in document.sections for b in s.cites))
-    previous = {s.key: s for s in stored_doc.sections}
-    lowered = []
+    hidden_sections = {k for g, k in hidden if g == "sections"}
     for s in document.sections:
-        if s.key not in readable_keys and s.key in previous:
+        if ("sections", s.key) in hidden:
             continue  # kept as stored: checked when it was written
-        unknown = [b for b in s.cites if b not in cited]
+        unknown = [b for b in s.cites if b not in cited and b not in kept_cites.get(s.key, set())]
         if unknown:
             errors.append((s.title or s.key, _("A cited briefing does not exist or you may not read it.")))
             continue
-        raised = join(s.label, *(cited[b] for b in s.cites))
+        raised = join(s.label, *(cited[b] for b in s.cites if b in cited))
         if raised != s.label:
             if s.public:
                 errors.append((s.title or s.key, _(
                     "This section cites classified briefings, so it cannot go into the public summary.")))
             s.level, s.compartments = int(raised.level), sorted(raised.compartments)
-        if not access.may_write_label(session, actor, s.label):
-            errors.append((s.title or s.key, _("You may not label a section above what you are cleared to read.")))
-        old = previous.get(s.key)
-        if old is not None and not _dominates(s.label, old.label):
-            lowered.append({"section": s.key, "from": old.label.code(), "to": s.label.code()})
+    for a in document.actions:
+        if ("actions", a.key) in hidden:
+            continue
+        parent = document.parent_of_action(a)
+        if parent is not None and parent.key in hidden_sections:
+            errors.append((f"action {a.key}", _("Choose a section you can read for this action.")))
+    for f in document.feedback:
+        if ("feedback", f.key) not in hidden and f.section_key in hidden_sections:
+            # the same words as for a section that does not exist: never confirm a withheld one
+            errors.append((f"feedback {f.key}", _("The feedback points at a section that does not exist.")))
+    if errors:
+        raise DocumentInvalid(errors)
+    facts = access.briefing_labels(session, (b for s in document.sections for b in s.cites))
+    labels = effective_labels(document, facts)
+    old_labels = effective_labels(stored_doc, facts)
+    lowered = []
+    for group in GROUPS:
+        for item in getattr(document, group):
+            part = (group, item.key)
+            if part in hidden:
+                continue  # kept as stored: checked when it was written
+            where = item.title or item.key if group == "sections" else f"{group} {item.key}"
+            if not access.may_write_label(session, actor, labels[part]):
+                errors.append((where, _("You may not label a section above what you are cleared to read.")
+                               if group == "sections" else
+                               _("You may not label an entry above what you are cleared to read.")))
+            old = old_labels.get(part)
+            if old is not None and not _dominates(labels[part], old):
+                lowered.append({"part": f"{group}:{item.key}", "from": old.code(), "to": labels[part].code()})
     if errors:
         raise DocumentInvalid(errors)
 
-    label = document.label(cited)
+    label = join(*labels.values())
     number = base + 1
     now = utcnow()
     # The optimistic lock: only one save can move current_revision from `base` to `number`.
@@ -301,7 +340,7 @@ def save(session: Session, minutes: Minutes, *, base: int, document: Document, a
         session.refresh(minutes)
         if minutes.status not in EDITABLE:
             raise MinutesError("not_editable")
-        raise StaleRevision(minutes.current_revision, current(session, minutes)[0], document, base)
+        raise StaleRevision(minutes.current_revision, submitted, base)
     session.refresh(minutes)
     copy_compartments(session, "minutes", minutes.id, label.compartments)
     rev = MinutesRevision(id=new_id(), minutes_id=minutes.id, number=number, author_id=actor.id,
@@ -309,7 +348,7 @@ def save(session: Session, minutes: Minutes, *, base: int, document: Document, a
                           restored_from=restored_from, created_at=now)
     rev.content = document.to_json()
     session.add(rev)
-    _sync_feedback(session, minutes, document, actor)
+    _sync_feedback(session, minutes, document, actor, labels)
     audit.append(session, realm=REALM, kind=Kind.CHANGE,
                  summary="Minutes revision restored" if restored_from else "Minutes saved", **_actor(actor),
                  data={"minutes": minutes.id, "revision": number, "label": label.code(),
@@ -328,19 +367,24 @@ def _dominates(a: Label, b: Label) -> bool:
 
 def restore(session: Session, minutes: Minutes, number: int, *, base: int, actor: UserAccount) -> MinutesRevision:
     """Make an old revision current again, as a new revision (history is never rewritten)."""
-    old = revision(session, minutes, number)
-    if old is None:
-        raise MinutesError("no_such_revision")
-    return save(session, minutes, base=base, document=document_of(old), actor=actor,
+    from dialogue.minutes.reader import reader_view
+
+    # The actor's own copy of the old revision: what they may not read of it is never resubmitted
+    # (parts withheld from them in the current revision are merged back as stored by save()).
+    old = reader_view(session, actor, minutes, number=number)
+    return save(session, minutes, base=base, document=old.doc, actor=actor,
                 note=_("Restored revision %(n)d", n=number), restored_from=number)
 
 
-def _sync_feedback(session: Session, minutes: Minutes, doc: Document, actor: UserAccount) -> None:
+def _sync_feedback(session: Session, minutes: Minutes, doc: Document, actor: UserAccount,
+                   labels: dict | None = None) -> None:
     """Inline feedback becomes feedback items (source "dialogue"), updated in place on later saves.
 
     An entry removed from the minutes removes its item only while nobody has worked on it yet."""
     from dialogue.meetings.models import Dialogue
 
+    if labels is None:
+        labels = effective_labels(doc, access.briefing_labels(session, (b for s in doc.sections for b in s.cites)))
     dialogue = session.get(Dialogue, minutes.dialogue_id)
     existing = {i.minutes_key: i for i in session.execute(
         select(FeedbackItem).where(FeedbackItem.minutes_id == minutes.id)).scalars()}
@@ -349,8 +393,7 @@ def _sync_feedback(session: Session, minutes: Minutes, doc: Document, actor: Use
         if key not in wanted and item.status == "received" and not item.measures:
             session.delete(item)
     for key, entry in wanted.items():
-        section = doc.section(entry.section_key)
-        label = section.label if section is not None else join(*(s.label for s in doc.sections))
+        label = labels[("feedback", key)]  # the entry's effective label (document.effective_labels)
         sub = SUBTOPICS[entry.subtopic]
         item = existing.get(key)
         if item is None:
@@ -596,10 +639,10 @@ def request_correction(session: Session, minutes: Minutes, *, actor: UserAccount
     doc, _rev = current(session, minutes)
     level = minutes.level
     if section_key:
-        section = doc.section(section_key)
-        if section is None or section_key not in access.readable_section_keys(session, actor, minutes, doc):
+        outcome = access.decide_parts(session, actor, minutes, doc)
+        if ("sections", section_key) not in outcome.readable:
             raise MinutesError("no_such_section")
-        level = int(section.label.level)
+        level = int(outcome.labels[("sections", section_key)].level)
     item = MinutesCorrection(id=new_id(), minutes_id=minutes.id, revision=minutes.current_revision,
                              section_key=section_key or None, author_id=actor.id, author_name=actor.display_name,
                              company_id=actor.company_id, level=level, status="open", created_at=now)
@@ -694,8 +737,6 @@ def new_key(prefix: str) -> str:
 def blank_rows(doc: Document, n_sections: int = 1, n_actions: int = 3, n_feedback: int = 2,
                n_attendees: int = 2) -> Document:
     """The document with empty rows appended for the HTML editor (no JavaScript: rows are pre-made)."""
-    import copy
-
     out = copy.deepcopy(doc)
     out.attendees += [Attendee(key=_key("a"), name="", attended=True, side="other") for _ in range(n_attendees)]
     out.sections += [Section(key=_key("s"), title="", kind="other") for _ in range(n_sections)]

@@ -1,8 +1,9 @@
 """The public summary (議事要旨): built from the sections marked public, and nothing else.
 
-A section gets in only when it is marked public *and* its label is public
-(the save refuses the first without the second, and this checks again, so a
-label raised later by a cited briefing can never leak). A classified
+It is built from the public's copy of the minutes (dialogue.minutes.reader with
+PUBLIC_READER: the one gate, for a reader cleared for nothing), so a section gets
+in only when it is marked public *and* its effective label — with the labels its
+cited briefings carry now — is public; likewise an addendum. A classified
 dialogue's title and counterpart are not public either: the summary then names
 only the date and the kind of dialogue.
 """
@@ -20,7 +21,7 @@ from clearance import policy
 from dialogue.meetings import times
 from dialogue.meetings.labels import FORMAT_LABELS
 from dialogue.meetings.models import Dialogue
-from dialogue.minutes import service
+from dialogue.minutes import reader
 from dialogue.minutes.models import Minutes
 from dialogue.minutes.render import to_html
 
@@ -40,7 +41,7 @@ class PublicSummary:
 def build(session: Session, minutes: Minutes, locale: str) -> PublicSummary:
     from dialogue.meetings.service import counterpart_of
 
-    doc, rev = service.current(session, minutes)
+    copy = reader.public_summary_copy(session, minutes)
     dialogue = session.get(Dialogue, minutes.dialogue_id)
     dialogue_public = policy.label_of(session, "dialogue", dialogue.id, dialogue.level).is_public
     local = times.to_local(dialogue.starts_at, dialogue.time_zone)
@@ -55,12 +56,12 @@ def build(session: Session, minutes: Minutes, locale: str) -> PublicSummary:
         held_on = times.fmt(local, locale, "y年M月d日" if locale == "ja" else "d MMMM y")
         summary = PublicSummary(title=title, held_on=held_on, format=str(FORMAT_LABELS.get(dialogue.format, "")),
                                 counterpart=counterpart, final=minutes.status in ("approved", "locked"),
-                                revision=rev.number)
-    for s in doc.sections:
-        if s.public and s.label.is_public:
+                                revision=copy.revision.number)
+    for s in copy.doc.sections:
+        if s.public and copy.section_label(s).is_public:
             summary.sections.append((s.title, to_html(s.body)))
-    for a in service.addenda(session, minutes):
-        if a.public and a.level == 0 and service.addendum_label(session, a).is_public:
+    for a in copy.addenda:
+        if a.public and a.level == 0 and copy.addendum_labels[a.id].is_public:
             day = times.fmt(times.to_local(a.created_at, dialogue.time_zone), locale,
                             "y年M月d日" if locale == "ja" else "d MMMM y")
             summary.addenda.append((day, to_html(a.body, 20_000)))

@@ -1,8 +1,10 @@
 """Minutes pages: officers write, compare, review and lock; participants read and ask for corrections.
 
 Each handler loads the objects named in the URL (404 when absent or out of
-scope), asks dialogue.minutes.access which sections the reader may see, then
-acts through dialogue.minutes.service.
+scope) and acts through dialogue.minutes.service. What a handler shows of a
+minutes document comes from one place only: a ReaderCopy built by
+dialogue.minutes.reader.reader_view (the stored document never reaches a view;
+tests/minutes/test_reader_gate.py checks that by construction).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from dialogue.feedback.taxonomy import CATEGORIES, INSTRUMENTS, KINDS, SUBTOPICS
 from dialogue.meetings import times
 from dialogue.meetings.models import Dialogue
 from dialogue.minutes import access, forms, service
-from dialogue.minutes.document import Document, DocumentInvalid, from_dict, lines
+from dialogue.minutes.document import Document, DocumentInvalid, from_dict
 from dialogue.minutes.messages import message
 from dialogue.minutes.models import STATUS_LABELS, STATUSES, Minutes
-from dialogue.minutes.render import TooLarge, to_html
+from dialogue.minutes.reader import ReaderCopy, ReaderDocument, lines, own_copy, reader_view, withheld_text
 
 bp = Blueprint("minutes", __name__)
 
@@ -69,21 +71,10 @@ def _officer_minutes(minutes_id: str) -> Minutes:
     return minutes
 
 
-def _html_sections(doc: Document, keys: set[str]) -> dict[str, object]:
-    out = {}
-    for s in doc.sections:
-        if s.key in keys:
-            try:
-                out[s.key] = to_html(s.body)
-            except TooLarge:  # stored before a lower limit: show it escaped rather than fail
-                out[s.key] = s.body
-    return out
-
-
 def _vocab() -> dict[str, object]:
     return {"statuses": STATUS_LABELS, "status_order": STATUSES, "levels": LEVEL_LABELS, "subtopics": SUBTOPICS,
             "categories": CATEGORIES, "instruments": INSTRUMENTS, "kinds": KINDS, "subtopics_of": subtopics_of,
-            "when": _when, "label_of": lambda level, comps=(): Label.of(level, comps)}
+            "when": _when, "label_of": lambda level, comps=(): Label.of(level, comps), "withheld_text": withheld_text}
 
 
 def _refuse(exc: service.MinutesError, to: str) -> Response:
@@ -92,13 +83,15 @@ def _refuse(exc: service.MinutesError, to: str) -> Response:
     return redirect(to)
 
 
-def _reading(minutes: Minutes, route: str):
-    """The current document and what the signed-in user may read of it (audited)."""
-    doc, rev = service.current(db.session, minutes)
-    outcome = access.decide_sections(db.session, current_user, minutes, doc)
-    access.record_reading(db.session, current_user, minutes, doc, outcome, route)
-    db.session.commit()
-    return doc, rev, outcome
+def _reading(minutes: Minutes, route: str | None, number: int | None = None) -> ReaderCopy:
+    """The signed-in user's copy of the minutes (the one gate), audited under `route`."""
+    try:
+        copy = reader_view(db.session, current_user, minutes, number=number, route=route)
+    except service.MinutesError:
+        abort(404)
+    if route is not None:
+        db.session.commit()
+    return copy
 
 
 # ---------------------------------------------------------------------------
@@ -151,24 +144,23 @@ def start(dialogue_id: str) -> Response:
 @requires(Permission.MINUTES_READ)
 def view(minutes_id: str) -> str:
     minutes = _officer_minutes(minutes_id)
-    doc, rev, outcome = _reading(minutes, "page")
+    copy = _reading(minutes, "page")
     dialogue = _dialogue(minutes)
-    shown_addenda, withheld_addenda = access.readable_addenda(db.session, current_user, service.addenda(db.session, minutes))
     corrections = service.corrections(db.session, minutes)
     return render_template(
-        "minutes/view.html", m=minutes, d=dialogue, counterpart=_counterpart(dialogue), doc=doc, rev=rev,
-        outcome=outcome, html=_html_sections(doc, outcome.readable), label=service.label_of(db.session, minutes),
-        shown_label=outcome.label(doc), addenda=shown_addenda, withheld_addenda=withheld_addenda,
-        addendum_label=lambda a: service.addendum_label(db.session, a), addendum_html=lambda a: to_html(a.body, 20_000),
-        corrections=corrections, correction_readable=lambda c: _correction_readable(c, outcome, doc),
+        "minutes/view.html", m=minutes, d=dialogue, counterpart=_counterpart(dialogue), copy=copy,
+        label=copy.label, shown_label=copy.label, corrections=corrections,
+        correction_readable=lambda c: _correction_readable(c, copy),
         approve_form=forms.ApproveInternalForm(), return_form=forms.ReturnForm(), addendum_form=_addendum_form(),
         resolve_form=forms.ResolveForm(), now=utcnow(), **_vocab())
 
 
-def _correction_readable(c, outcome, doc) -> bool:
+def _correction_readable(c, copy: ReaderCopy) -> bool:
+    """A correction may quote what it is about: readable with its section, or (about the whole) when
+    it is public or nothing of the minutes is withheld from this reader."""
     if c.section_key:
-        return c.section_key in outcome.readable
-    return c.level == 0 or all(s.key in outcome.readable for s in doc.sections)
+        return copy.doc.section(c.section_key) is not None
+    return c.level == 0 or copy.withheld == 0
 
 
 def _addendum_form() -> forms.AddendumForm:
@@ -182,26 +174,29 @@ def _addendum_form() -> forms.AddendumForm:
 # ---------------------------------------------------------------------------
 
 
-def _editor_context(minutes: Minutes, doc: Document, base: int, *, errors=(), conflict=None) -> dict:
+def _editor_context(minutes: Minutes, copy: ReaderCopy, shown: Document, base: int, *, errors=(),
+                    conflict=None) -> dict:
+    """The editor shows `shown` (the reader's copy, or what they just sent back) and says how many
+    parts are withheld from them — nothing else of those parts."""
     from clearance import policy
     from dialogue.briefings.models import LABELLED as BRIEFING
     from dialogue.briefings.models import Briefing
     from dialogue.registry.models import Company
 
-    stored, _rev = service.current(db.session, minutes)
-    readable = access.readable_section_keys(db.session, current_user, minutes, stored)
-    hidden = {s.key for s in stored.sections} - readable
     briefings = db.session.execute(
         select(Briefing.id, Briefing.title, Briefing.level)
         .where(policy.readable(db.session, current_user, utcnow(), BRIEFING))
         .order_by(Briefing.sort_at.desc()).limit(300)).all()
-    companies = sorted({a.company_id for a in stored.attendees if a.company_id})
+    companies = sorted({a.company_id for a in copy.doc.attendees if a.company_id})
     names = {c.id: (c.name_ja if _locale() == "ja" else c.name_en) for c in db.session.execute(
         select(Company).where(Company.id.in_(companies))).scalars()} if companies else {}
     form = forms.EditorForm(formdata=None, base_revision=base)  # never the posted (stale) base
+    doc = service.blank_rows(shown if isinstance(shown, ReaderDocument) else own_copy(shown).doc)
+    decisions = doc.decisions()
     return {
-        "m": minutes, "d": _dialogue(minutes), "doc": service.blank_rows(doc), "form": form, "hidden": hidden,
+        "m": minutes, "d": _dialogue(minutes), "doc": doc, "form": form, "withheld": copy.withheld,
         "errors": list(errors), "conflict": conflict, "briefings": briefings, "companies": names,
+        "default_section": decisions.key if decisions else (doc.sections[0].key if doc.sections else ""),
         "compartments": db.session.execute(select(Compartment).order_by(Compartment.code)).scalars().all(),
         **_vocab(),
     }
@@ -214,8 +209,8 @@ def edit(minutes_id: str) -> str | Response:
     if minutes.status not in ("draft", "participant_review"):
         flash(message("not_editable"), "error")
         return redirect(url_for("minutes.view", minutes_id=minutes.id))
-    doc, rev, _outcome = _reading(minutes, "edit")
-    return render_template("minutes/edit.html", **_editor_context(minutes, doc, rev.number))
+    copy = _reading(minutes, "edit")
+    return render_template("minutes/edit.html", **_editor_context(minutes, copy, copy.doc, copy.revision.number))
 
 
 @bp.post("/minutes/<minutes_id>/edit")
@@ -225,10 +220,10 @@ def save(minutes_id: str) -> str | Response | tuple[str, int]:
     form = forms.EditorForm()
     if not form.validate_on_submit():
         abort(400)
-    stored, _rev = service.current(db.session, minutes)
-    document = stored
+    copy = _reading(minutes, None)  # rows are matched against what this reader could see, nothing else
+    document = copy.doc
     try:
-        document = forms.parse_editor(request.form, stored)
+        document = forms.parse_editor(request.form, copy.doc)
         service.save(db.session, minutes, base=form.base_revision.data, document=document, actor=current_user,
                      note=(request.form.get("note") or "")[:300])
     except service.StaleRevision as exc:
@@ -237,7 +232,7 @@ def save(minutes_id: str) -> str | Response | tuple[str, int]:
     except DocumentInvalid as exc:
         db.session.rollback()
         return render_template("minutes/edit.html", **_editor_context(
-            minutes, document, form.base_revision.data, errors=exc.errors)), 400
+            minutes, copy, document, form.base_revision.data, errors=exc.errors)), 400
     except service.MinutesError as exc:
         return _refuse(exc, url_for("minutes.view", minutes_id=minutes.id))
     db.session.commit()
@@ -247,17 +242,11 @@ def save(minutes_id: str) -> str | Response | tuple[str, int]:
     return redirect(url_for("minutes.view", minutes_id=minutes.id))
 
 
-def _visible_lines(doc: Document, readable: set[str]) -> list[str]:
-    return lines(doc, readable, hidden_text=_("(a section you are not cleared to read)"))
-
-
 def _conflict_page(minutes: Minutes, exc: service.StaleRevision) -> str:
-    readable = access.readable_section_keys(db.session, current_user, minutes, exc.current_doc)
-    rows = service.compare(_visible_lines(exc.current_doc, readable), _visible_lines(exc.yours, readable
-                                                                                       | {s.key for s in exc.yours.sections}),
-                           context=3)
-    ctx = _editor_context(minutes, exc.yours, exc.current, conflict={"rows": rows, "base": exc.base,
-                                                                     "current": exc.current})
+    current = _reading(minutes, "conflict")
+    rows = service.compare(lines(current), lines(own_copy(exc.yours)), context=3)
+    ctx = _editor_context(minutes, current, exc.yours, exc.current,
+                          conflict={"rows": rows, "base": exc.base, "current": exc.current})
     return render_template("minutes/edit.html", **ctx)
 
 
@@ -265,11 +254,9 @@ def _conflict_page(minutes: Minutes, exc: service.StaleRevision) -> str:
 @requires(Permission.MINUTES_READ)
 def api_get(minutes_id: str) -> Response:
     minutes = _officer_minutes(minutes_id)
-    doc, rev, outcome = _reading(minutes, "api")
-    visible = doc.to_dict()
-    visible["sections"] = [s for s in visible["sections"] if s["key"] in outcome.readable]
-    return _json({"id": minutes.id, "status": minutes.status, "revision": rev.number, "document": visible,
-                  "withheld_sections": len(outcome.denied)})
+    copy = _reading(minutes, "api")
+    return _json({"id": minutes.id, "status": minutes.status, "revision": copy.revision.number,
+                  "document": copy.to_dict(), "withheld": copy.withheld})
 
 
 @bp.post("/api/minutes/<minutes_id>/revisions")
@@ -289,12 +276,10 @@ def api_save(minutes_id: str) -> Response:
                            note=str(payload.get("note") or "")[:300])
     except service.StaleRevision as exc:
         db.session.rollback()
-        readable = access.readable_section_keys(db.session, current_user, minutes, exc.current_doc)
-        current_doc = exc.current_doc.to_dict()
-        current_doc["sections"] = [s for s in current_doc["sections"] if s["key"] in readable]
+        current = _reading(minutes, "api-conflict")
         return _json({"error": 409, "message": _("Someone saved a newer revision. Merge your changes into it."),
-                      "base_revision": exc.base, "current_revision": exc.current, "current": current_doc,
-                      "yours": exc.yours.to_dict()}, 409)
+                      "base_revision": exc.base, "current_revision": exc.current, "current": current.to_dict(),
+                      "withheld": current.withheld, "yours": exc.yours.to_dict()}, 409)
     except DocumentInvalid as exc:
         db.session.rollback()
         return _json({"error": 400, "message": _("The document was not saved."),
@@ -320,10 +305,20 @@ def _json(data: dict, status: int = 200) -> Response:
 @requires(Permission.MINUTES_READ)
 def revisions(minutes_id: str) -> str:
     minutes = _officer_minutes(minutes_id)
+    return render_template("minutes/revisions.html", m=minutes, d=_dialogue(minutes),
+                           revisions=_revision_rows(minutes), form=forms.RestoreForm(), **_vocab())
+
+
+def _revision_rows(minutes: Minutes) -> list[dict]:
+    """The revision list as plain rows: numbers, authors, dates, and a note only for a reader who may read
+    it (a revision object would carry its sealed content to the template)."""
     found = service.revisions(db.session, minutes)
-    return render_template("minutes/revisions.html", m=minutes, d=_dialogue(minutes), revisions=found,
-                           readable_notes=access.readable_revision_notes(db.session, current_user, minutes, found),
-                           form=forms.RestoreForm(), **_vocab())
+    readable = access.readable_revision_notes(db.session, current_user, minutes, found)
+    # a revision's level says what kind of material it held: shown like its note, to those who may read at it
+    return [{"number": r.number, "created_at": r.created_at, "author_name": r.author_name,
+             "level": r.level if r.number in readable else None,
+             "restored_from": r.restored_from, "note": r.note if r.number in readable else None,
+             "note_withheld": r.number not in readable and r.note_ct is not None} for r in found]
 
 
 @bp.get("/minutes/<minutes_id>/compare")
@@ -335,18 +330,10 @@ def compare(minutes_id: str) -> str:
         b = int(request.args.get("b", minutes.current_revision))
     except ValueError:
         abort(404)
-    ra, rb = service.revision(db.session, minutes, a), service.revision(db.session, minutes, b)
-    if ra is None or rb is None:
-        abort(404)
-    da, db_ = service.document_of(ra), service.document_of(rb)
-    ka = access.decide_sections(db.session, current_user, minutes, da)
-    kb = access.decide_sections(db.session, current_user, minutes, db_)
-    access.record_reading(db.session, current_user, minutes, db_, kb, "compare")
-    db.session.commit()
-    rows = service.compare(_visible_lines(da, ka.readable), _visible_lines(db_, kb.readable),
-                           context=None if request.args.get("full") else 3)
-    return render_template("minutes/compare.html", m=minutes, d=_dialogue(minutes), ra=ra, rb=rb, rows=rows,
-                           revisions=service.revisions(db.session, minutes), **_vocab())
+    ca, cb = _reading(minutes, "compare", a), _reading(minutes, "compare", b)
+    rows = service.compare(lines(ca), lines(cb), context=None if request.args.get("full") else 3)
+    return render_template("minutes/compare.html", m=minutes, d=_dialogue(minutes), ra=ca.revision,
+                           rb=cb.revision, rows=rows, **_vocab())
 
 
 @bp.post("/minutes/<minutes_id>/restore/<int:number>")
@@ -567,18 +554,15 @@ def portal_index() -> str:
 @requires(Permission.PORTAL_MINUTES)
 def portal_view(minutes_id: str) -> str:
     minutes = _participant_minutes(minutes_id, "portal")
-    doc, rev, outcome = _reading(minutes, "portal")
+    copy = _reading(minutes, "portal")
     dialogue = _dialogue(minutes)
     form = forms.CorrectionForm()
-    form.section.choices = [("", _("The minutes as a whole"))] + [(s.key, s.title) for s in outcome.shown(doc)]
-    shown_addenda, withheld_addenda = access.readable_addenda(db.session, current_user, service.addenda(db.session, minutes))
+    form.section.choices = [("", _("The minutes as a whole"))] + [(s.key, s.title) for s in copy.doc.sections]
     mine = service.corrections(db.session, minutes, company_id=current_user.company_id)
     return render_template(
-        "minutes/portal_view.html", m=minutes, d=dialogue, counterpart=_counterpart(dialogue), doc=doc, rev=rev,
-        outcome=outcome, html=_html_sections(doc, outcome.readable), shown_label=outcome.label(doc), form=form,
-        addenda=shown_addenda, withheld_addenda=withheld_addenda, addendum_html=lambda a: to_html(a.body, 20_000),
-        addendum_label=lambda a: service.addendum_label(db.session, a), corrections=mine,
-        correction_readable=lambda c: _correction_readable(c, outcome, doc), now=utcnow(),
+        "minutes/portal_view.html", m=minutes, d=dialogue, counterpart=_counterpart(dialogue), copy=copy,
+        shown_label=copy.label, form=form, corrections=mine,
+        correction_readable=lambda c: _correction_readable(c, copy), now=utcnow(),
         can_correct=minutes.status == "participant_review" and minutes.correction_deadline is not None
         and utcnow() <= minutes.correction_deadline, **_vocab())
 

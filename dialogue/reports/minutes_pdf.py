@@ -14,13 +14,12 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from clearance.db import utcnow
-from clearance.labels import PUBLIC, join
+from clearance.labels import PUBLIC
 from dialogue.meetings import times
 from dialogue.meetings.labels import FORMAT_LABELS
 from dialogue.meetings.models import Dialogue
-from dialogue.minutes import access, service
 from dialogue.minutes import summary as summary_mod
-from dialogue.minutes.render import TooLarge, to_html
+from dialogue.minutes.reader import reader_view, withheld_text
 from dialogue.reports.pdf import Reader, render_pdf
 
 #: a printed table of contents when the minutes run really long. Its page numbers (target-counter) make
@@ -38,35 +37,22 @@ def _filename(dialogue: Dialogue, suffix: str) -> str:
 def full(session: Session, minutes, user, locale: str, *, route: str = "pdf", on_stage=None) -> tuple[bytes, str]:
     from dialogue.meetings.service import counterpart_of
 
-    doc, rev = service.current(session, minutes)
-    outcome = access.decide_sections(session, user, minutes, doc)
-    access.record_reading(session, user, minutes, doc, outcome, route)
-    shown_addenda, withheld_addenda = access.readable_addenda(session, user, service.addenda(session, minutes))
-    label = join(outcome.label(doc), *(service.addendum_label(session, a) for a in shown_addenda))
+    c = reader_view(session, user, minutes, route=route)  # the one gate: only what this reader may read
     dialogue = session.get(Dialogue, minutes.dialogue_id)
-    html = {}
-    for s in outcome.shown(doc):
-        try:
-            html[s.key] = to_html(s.body)
-        except TooLarge:
-            html[s.key] = s.body
     with force_locale(locale):
-        c = counterpart_of(session, dialogue)
+        counterpart = counterpart_of(session, dialogue)
         local = times.to_local(dialogue.starts_at, dialogue.time_zone)
         context = {
-            "m": minutes, "d": dialogue, "doc": doc, "rev": rev, "outcome": outcome, "html": html,
-            "sections": outcome.shown(doc), "withheld": len(outcome.denied),
-            "decisions_readable": (doc.decisions() is None or doc.decisions().key in outcome.readable),
-            "counterpart": (c.name_ja if locale == "ja" else c.name_en) if c is not None else "",
+            "m": minutes, "d": dialogue, "copy": c,
+            "counterpart": (counterpart.name_ja if locale == "ja" else counterpart.name_en)
+            if counterpart is not None else "",
             "format_label": str(FORMAT_LABELS.get(dialogue.format, "")),
             "held": f"{times.fmt(local, locale)} ({times.offset_label(local)}, {dialogue.time_zone})",
-            "addenda": [(a, service.addendum_label(session, a), to_html(a.body, 20_000)) for a in shown_addenda],
-            "withheld_addenda": withheld_addenda, "toc": len(outcome.shown(doc)) >= TOC_SECTIONS
-            or sum(len(s.body) for s in outcome.shown(doc)) >= TOC_CHARS,
+            "toc": len(c.doc.sections) >= TOC_SECTIONS or sum(len(s.body) for s in c.doc.sections) >= TOC_CHARS,
             "status_label": str(service_status(minutes.status)),
-            "subtopic_label": _subtopic_label,
+            "subtopic_label": _subtopic_label, "withheld_text": withheld_text,
         }
-        pdf = render_pdf("reports/pdf_minutes.html", context, label=label,
+        pdf = render_pdf("reports/pdf_minutes.html", context, label=c.label,
                          reader=Reader(user.display_name, user.id, utcnow()),
                          title=_("Minutes: %(title)s", title=dialogue.title), on_stage=on_stage)
     return pdf, _filename(dialogue, "minutes" if locale != "ja" else "議事録")
