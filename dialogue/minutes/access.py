@@ -191,8 +191,16 @@ def readable_revision_notes(session: Session, user, minutes: Minutes, revisions:
     now = utcnow()
     handlers = (handlers_of(session, "minutes", minutes.id)
                 if any(r.level >= Level.CRITICAL for r in revisions) else None)
+    # A revision row keeps its level only. Its compartments are those of its own document (read from the
+    # sealed revision) together with the minutes' current ones: a note may describe either, so fail closed.
+    current = policy.label_of(session, "minutes", minutes.id, minutes.level).compartments
+    from dialogue.minutes.document import loads
+
+    def label(r) -> Label:
+        return Label.of(r.level, set(current) | set(loads(r.content).label().compartments))
+
     return {r.number for r in revisions
-            if policy.decide(subject, Label.of(r.level), now,
+            if policy.decide(subject, label(r), now,
                              handlers=handlers if r.level >= Level.CRITICAL else None, release=None).allowed}
 
 

@@ -27,16 +27,9 @@ def _collection_app():
 
 ROUTES = probe.routes(_collection_app())
 
-MINUTES = "fixed by wt-minutes"
 TITLES = "fixed by wt-titles"
 #: endpoint → why it leaks today (strict: the lead sees it flip when the fix is merged)
 KNOWN: dict[str, str] = {
-    # the minutes reader's view (issue 11): feedback/actions of withheld sections, the editor, compare titles
-    "minutes.api_get": MINUTES,
-    "minutes.edit": MINUTES,
-    "minutes.compare": MINUTES,
-    # revision notes are labelled by the revision's level only: the compartments of the document are ignored
-    "minutes.revisions": MINUTES,
     # dialogues: title, venue, link and agenda of a dialogue in a compartment (or of a company that is not
     # certified) are shown on level alone
     "meetings.index": TITLES,
@@ -83,7 +76,6 @@ def test_no_route_shows_a_reader_more_than_their_right(world, case):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=MINUTES)
 def test_the_409_body_of_a_stale_minutes_save_shows_no_more_than_the_reader_may_read(world):
     """Every officer who may save (any officer) sends a stale base: the answer carries the stored document."""
     from tests.factories import csrf
