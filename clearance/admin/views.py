@@ -233,19 +233,19 @@ def _cell(value: object) -> str:
 def audit_csv() -> Response:
     form = _audit_form()
     t = AuditEntry.__table__
-    cols = [t.c.seq, t.c.occurred_at, t.c.actor, t.c.realm, t.c.kind, t.c.summary, t.c.data, t.c.entry_hash]
+    cols = [t.c.seq, t.c.occurred_at, t.c.actor, t.c.realm, t.c.kind, t.c.summary, t.c.data, t.c.key_ref, t.c.mac]
     stmt = _audit_query(form).with_only_columns(*cols).limit(100_000)
     engine = db.engine
 
     def generate():
         buf = io.StringIO()
         writer = csv.writer(buf)
-        writer.writerow(["seq", "occurred_at_utc", "actor", "realm", "kind", "summary", "data", "entry_hash"])
+        writer.writerow(["seq", "occurred_at_utc", "actor", "realm", "kind", "summary", "data", "key", "mac"])
         # Its own connection: the stream outlives the request's ORM session.
         with engine.connect() as conn:
-            for seq, at, actor, realm, kind, summary, data, digest in conn.execute(stmt):
+            for seq, at, actor, realm, kind, summary, data, key_ref, mac in conn.execute(stmt):
                 writer.writerow([_cell(v) for v in (seq, at.isoformat(), actor, realm, kind, summary,
-                                                    json.dumps(json.loads(data), ensure_ascii=False), digest)])
+                                                    json.dumps(json.loads(data), ensure_ascii=False), key_ref, mac)])
                 yield buf.getvalue()
                 buf.seek(0)
                 buf.truncate()
