@@ -536,3 +536,34 @@ CHECKPOINT_APPEND_ONLY_POSTGRES = [
     "CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE ON audit_checkpoint "
     "FOR EACH ROW EXECUTE FUNCTION audit_checkpoint_append_only()",
 ]
+
+
+def export_with_proofs(session: Session, seqs: list[int]) -> Iterator[dict[str, Any]]:
+    """{"entry", "proof"} for each of `seqs` (ascending), each proof checkable on its own; a tree is
+    built once per checkpoint however many of its entries are exported."""
+    import bisect
+
+    cps = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.upto_seq)).scalars().all()
+    uptos = [cp.upto_seq for cp in cps]
+    cached: tuple[int, Any, dict[int, int], dict[int, Any]] | None = None
+    t = AuditEntry.__table__
+    for seq in seqs:
+        i = bisect.bisect_left(uptos, seq)
+        cp = cps[i] if i < len(cps) and cps[i].after_seq < seq else None
+        if cp is None:
+            row = session.execute(select(*[t.c[c] for c in _ENTRY_COLS]).where(t.c.seq == seq)).first()
+            if row is not None:
+                yield {"entry": entry_record(row), "proof": None}
+            continue
+        if cached is None or cached[0] != cp.id:
+            rows = list(_rows(session, cp.after_seq, cp.upto_seq))
+            leaves = [leaf_hash(_digest_of(r), bytes.fromhex(r.mac or "")) for r in rows]
+            cached = (cp.id, tree_levels(leaves) if leaves else [[]], {r.seq: n for n, r in enumerate(rows)},
+                      {r.seq: r for r in rows})
+        _, levels, index, by_seq = cached
+        if seq not in index:
+            continue
+        record = entry_record(by_seq[seq])
+        yield {"entry": record, "proof": {
+            "format": PROOF_FORMAT, "entry": record, "leaf_index": index[seq], "tree_size": len(levels[0]),
+            "audit_path": [h.hex() for h in audit_path(levels, index[seq])], "checkpoint": cp.record()}}

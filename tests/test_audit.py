@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from clearance import audit
+from clearance import audit, audit_proof
 from clearance.audit import Kind
 from clearance.db import db
 from clearance.permissions import Role
@@ -171,3 +171,30 @@ def test_non_admins_cannot_read_the_log(app, factory):
         sign_in(client, factory.person(role))
         assert client.get("/admin/audit").status_code == 403
         assert client.get("/admin/audit.csv").status_code == 403
+
+
+def test_japanese_page_shows_translated_labels_and_proofs(client, factory, app):
+    sign_in(client, factory.person(Role.ADMIN))
+    with app.app_context():
+        audit.append(db.session, realm="auth", kind=Kind.POSITIVE, summary="Signed in", data={"doc": "brief-42"})
+        audit.append(db.session, realm="clearance", kind=Kind.NEGATIVE, summary="Read denied")
+        db.session.commit()
+    _checkpoint(app)
+    page = client.get("/admin/audit", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "サインインとセッション" in page and "閲覧拒否" in page and "クリアランス" in page
+    assert ">Signed in<" not in page and ">auth<" not in page and ">clearance<" not in page
+    assert "/proof.json" in page
+    one = client.get("/admin/audit?obj=brief-42").get_data(as_text=True)
+    assert "brief-42" in one and "Read denied" not in one
+    proof = client.get("/admin/audit/1/proof.json")
+    assert proof.status_code == 200 and audit_proof.check_proof(proof.get_json()) == []
+    lines = [json.loads(x) for x in client.get("/admin/audit.jsonl").get_data(as_text=True).splitlines()]
+    assert lines and all(audit_proof.check_proof(x["proof"]) == [] for x in lines if x["proof"])
+    assert client.get("/admin/audit/9999/proof.json").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["?start=0001-01-01", "?end=9999-12-31", "?person=%E2%80%AE", "?obj=" + "y" * 500])
+def test_bad_new_filters_never_fail(client, factory, query):
+    sign_in(client, factory.person(Role.ADMIN))
+    for path in ("/admin/audit", "/admin/audit.csv", "/admin/audit.jsonl"):
+        assert client.get(path + query).status_code == 200
