@@ -249,3 +249,11 @@ def test_appending_takes_no_row_lock(app):
             c1.close()
             c2.close()
     assert _verify(app) is None
+
+
+def test_daily_mail_line_names_the_latest_signed_head(app):
+    _two_checkpoints(app)
+    with app.app_context():
+        line = audit.digest_line(db.session)
+        cp = audit.last_checkpoint(db.session)
+    assert "checkpoint 2:" in line and "30 entries" in line and cp.root[:16] in line and cp.signature[:16] in line
