@@ -257,3 +257,44 @@ def test_daily_mail_line_names_the_latest_signed_head(app):
         line = audit.digest_line(db.session)
         cp = audit.last_checkpoint(db.session)
     assert "checkpoint 2:" in line and "30 entries" in line and cp.root[:16] in line and cp.signature[:16] in line
+
+
+def test_cli_names_the_rolled_back_checkpoint_from_a_given_published_file(app, tmp_path):
+    _two_checkpoints(app)
+    with app.app_context():
+        kept = tmp_path / "kept-elsewhere.jsonl"
+        kept.write_bytes((audit.publish_dir(app.config) / audit.PUBLISHED_FILE).read_bytes())
+    _raw(app, "DELETE FROM audit_entry WHERE seq > 10", "DELETE FROM audit_checkpoint WHERE id > 1",
+         "UPDATE audit_head SET seq = 10")
+    # the operator's publication directory was rewritten too: only the copy kept elsewhere still knows
+    with app.app_context():
+        (audit.publish_dir(app.config) / audit.PUBLISHED_FILE).write_text(kept.read_text().splitlines()[0] + "\n")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit-verify"]).exit_code == 0
+    bad = runner.invoke(args=["audit-verify", "--published", str(kept)])
+    assert bad.exit_code == 1 and "checkpoint 2 (entries from 11)" in bad.output and "rolled back" in bad.output
+    assert runner.invoke(args=["audit-verify", "--published", str(tmp_path / "nope.jsonl")]).exit_code != 0
+
+
+def test_standalone_proof_checker(app, tmp_path):
+    """An auditor without the application: python -m clearance.audit_proof PROOF [PUBLISHED]."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    _two_checkpoints(app)
+    proof = app.test_cli_runner().invoke(args=["audit-prove", "3"]).output
+    f = tmp_path / "p.json"
+    f.write_text(proof)
+    with app.app_context():
+        published = audit.publish_dir(app.config) / audit.PUBLISHED_FILE
+    ok = subprocess.run([sys.executable, "-m", "clearance.audit_proof", str(f), str(published)], cwd=ROOT,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "OK: entry 3 is leaf 2 of checkpoint 1" in ok.stdout
+    doc = json.loads(proof)
+    doc["checkpoint"]["checkpoint"]["size"] = 11
+    f.write_text(json.dumps(doc))
+    bad = subprocess.run([sys.executable, "-m", "clearance.audit_proof", str(f), str(published)], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "signature" in bad.stdout
