@@ -318,21 +318,26 @@ def _last_published_id(path: Path) -> int:
 def publish(session: Session, directory: Path) -> int:
     """Append every committed checkpoint not yet in the published file; returns how many. Appends
     only (O_APPEND) and fsyncs; a checkpoint whose publication failed is published next time."""
+    import fcntl
+
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / PUBLISHED_FILE
-    done = _last_published_id(path)
-    pending = session.execute(select(AuditCheckpoint).where(AuditCheckpoint.id > done)
-                              .order_by(AuditCheckpoint.id)).scalars().all()
-    if not pending:
-        return 0
-    data = "".join(json.dumps(cp.record(), sort_keys=True, separators=(",", ":")) + "\n" for cp in pending)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
+        # Several hosts' periodic runners may share one directory: one writer at a time, and the
+        # last published id read under the lock, so no checkpoint is written twice.
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        done = _last_published_id(path)
+        pending = session.execute(select(AuditCheckpoint).where(AuditCheckpoint.id > done)
+                                  .order_by(AuditCheckpoint.id)).scalars().all()
+        if not pending:
+            return 0
+        data = "".join(json.dumps(cp.record(), sort_keys=True, separators=(",", ":")) + "\n" for cp in pending)
         os.write(fd, data.encode())
         os.fsync(fd)
+        return len(pending)
     finally:
-        os.close(fd)
-    return len(pending)
+        os.close(fd)  # releases the lock
 
 
 def digest_line(session: Session) -> str:
