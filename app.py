@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clearance import anonymity, audit, crypto, csrf_tokens, failclosed, files, freshness, guard, outage, outbox
+from clearance import anonymity, crypto, csrf_tokens, failclosed, files, freshness, guard, outage, outbox
 from clearance.auth import passwords
 from clearance.auth.models import UserAccount
 from clearance.auth.sessions import DatabaseStore, RedisStore, ServerSessionInterface
@@ -246,17 +246,6 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
-    @app.cli.command("audit-verify")
-    def audit_verify() -> None:
-        """Walk the audit chain; exit 1 and name the first broken entry if it was tampered with."""
-        broken = audit.verify(db.session)
-        if broken is None:
-            count = db.session.execute(db.select(db.func.count()).select_from(audit.AuditEntry)).scalar_one()
-            click.echo(f"audit log intact: {count} entries")
-            return
-        click.echo(f"audit log BROKEN at entry {broken.seq}: {broken.reason}", err=True)
-        sys.exit(1)
-
     @app.cli.command("send-mail")
     def send_mail() -> None:
         """Deliver queued mail (retries what failed after commit)."""
@@ -287,6 +276,10 @@ def _register_commands(app: Flask) -> None:
     from clearance.crypto import cli as crypto_cli
 
     for command in crypto_cli.COMMANDS:
+        app.cli.add_command(command)
+    from clearance import audit_cli
+
+    for command in audit_cli.COMMANDS:  # audit-verify, audit-checkpoint (periodic, every minute), audit-prove
         app.cli.add_command(command)
 
     from clearance import backup

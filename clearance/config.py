@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "TAIWA_KEY_FILE": str(INSTANCE / "keys.json"),
     "TAIWA_MAX_FIELD": 4000,
     "TAIWA_FILES_DIR": str(INSTANCE / "files"),  # encrypted attachments (clearance.files)
+    # where signed audit checkpoints are published (append-only JSON lines): put it on another disk or host
+    "TAIWA_AUDIT_PUBLISH_DIR": str(INSTANCE / "audit-published"),
     "TAIWA_MAX_UPLOAD": 20 * 1024 * 1024,  # bytes per uploaded file
     "TAIWA_MIN_FREE_MB": 200,  # /healthz is degraded below this much free space where the app writes
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,

@@ -707,6 +707,8 @@ def enqueue_reminders(session: Session, now: datetime, within: timedelta = EXPIR
         "有効期限が90日以内に到来する適性評価の結果・適合事業者の認定があります。\n"
         "Clearances and certifications expiring within 90 days:\n\n" + "\n".join(lines)
         + f"\n\n{base}/clearance\n"
+        # The latest signed audit head: a copy held outside the database makes a later rollback show.
+        + "\n" + audit.digest_line(session) + "\n"
     )
     for email in officers:
         outbox.enqueue(session, to=email, subject="Taiwa: 有効期限の近い適性評価・認定 / clearances expiring soon",

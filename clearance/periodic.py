@@ -35,6 +35,8 @@ MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 RETRY = 600.0  # a failed job is tried again after at most ten minutes
 JOBS: tuple[Job, ...] = (
     Job("send-mail", MINUTE),  # retries mail that failed right after commit
+    # signs and publishes a checkpoint when entries arrived (or the last is an hour old)
+    Job("audit-checkpoint", MINUTE, ("--if-due",)),
     Job("purge-sessions", HOUR),
     Job("feedback-intake", HOUR),
     Job("consult-reminders", DAY),

@@ -52,6 +52,8 @@ if [ -f bench/crypto_bench.py ]; then
   # The issue's goals: 1 GiB streamed each way, rotate-keys over 100,000 records.
   "$PY" bench/crypto_bench.py --size 1GiB --rows 100000 --iterations 20000 || rc=$?
 fi
+# Audit log (issue 13): 16 audited readers vs audit write off, checkpoint 100,000, verify 1,000,000 (PostgreSQL).
+"$PY" bench/audit_bench.py $(for i in "${!args[@]}"; do [ "${args[$i]}" = --pg-url ] && echo "--pg-url ${args[$((i+1))]}"; done) || rc=$?
 # Encryption at rest (issue 5): signed-in pages with the real keys vs a pass-through provider.
 "$PY" bench/encryption_pages_bench.py || rc=$?
 exit $rc

@@ -106,7 +106,8 @@ def app_factory(db_url, keydir, tmp_path):
         from app import create_app
 
         app = create_app({**base_overrides(keydir), "SQLALCHEMY_DATABASE_URI": db_url,
-                          "TAIWA_FILES_DIR": str(tmp_path / "files"), **overrides})
+                          "TAIWA_FILES_DIR": str(tmp_path / "files"),
+                          "TAIWA_AUDIT_PUBLISH_DIR": str(tmp_path / "audit-published"), **overrides})
         made.append(app)
         return app
 

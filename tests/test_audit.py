@@ -1,4 +1,4 @@
-"""The audit log: hash chain, append-only, tamper detection, browsing and export."""
+"""The audit log: keyed entries, append-only, tamper detection, browsing and export."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from clearance import audit
+from clearance import audit, audit_proof
 from clearance.audit import Kind
 from clearance.db import db
 from clearance.permissions import Role
@@ -25,7 +25,16 @@ def _write(app, n: int) -> None:
 
 def _verify(app):
     with app.app_context():
-        return audit.verify(db.session)
+        path = audit.publish_dir(app.config) / audit.PUBLISHED_FILE
+        return audit.verify(db.session, audit.published_records(path))
+
+
+def _checkpoint(app):
+    with app.app_context():
+        cp = audit.make_checkpoint(db.session)
+        db.session.commit()
+        audit.publish(db.session, audit.publish_dir(app.config))
+        return cp.id
 
 
 def _raw(app, *statements: str) -> None:
@@ -35,24 +44,31 @@ def _raw(app, *statements: str) -> None:
         with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 conn.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only"))
+                conn.execute(text("ALTER TABLE audit_checkpoint DISABLE TRIGGER audit_checkpoint_append_only"))
             else:
-                conn.execute(text("DROP TRIGGER audit_entry_no_update"))
-                conn.execute(text("DROP TRIGGER audit_entry_no_delete"))
+                for table in ("audit_entry", "audit_checkpoint"):
+                    conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_update"))
+                    conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_delete"))
             for s in statements:
                 conn.execute(text(s))
 
 
-def test_intact_chain_verifies(app):
+def test_intact_log_verifies(app):
     _write(app, 5)
     assert _verify(app) is None
 
 
-def test_entries_link_to_their_predecessor(app):
+def test_entries_carry_a_mac_under_a_key_version(app):
     _write(app, 3)
     with app.app_context():
         rows = db.session.execute(db.select(audit.AuditEntry).order_by(audit.AuditEntry.seq)).scalars().all()
-        assert rows[0].prev_hash == audit.GENESIS
-        assert [r.prev_hash for r in rows[1:]] == [r.entry_hash for r in rows[:-1]]
+        assert [r.seq for r in rows] == [1, 2, 3]
+        assert all(len(r.mac) == 64 and r.key_ref == "main:1" for r in rows)
+        # The MAC is keyed: the plain SHA-256 of the content is not it (nobody can recompute it without the key).
+        digest = audit._digest_of(rows[0])
+        import hashlib
+
+        assert rows[0].mac not in (digest.hex(), hashlib.sha256(digest).hexdigest())
 
 
 @pytest.mark.parametrize("statement", ["UPDATE audit_entry SET summary = 'x' WHERE seq = 2",
@@ -73,6 +89,7 @@ def test_changed_entry_is_named(app):
 
 def test_removed_entry_is_named(app):
     _write(app, 5)
+    _checkpoint(app)
     _raw(app, "DELETE FROM audit_entry WHERE seq = 2")
     broken = _verify(app)
     assert broken is not None and broken.seq == 2
@@ -80,6 +97,7 @@ def test_removed_entry_is_named(app):
 
 def test_removed_tail_is_detected(app):
     _write(app, 5)
+    _checkpoint(app)
     _raw(app, "DELETE FROM audit_entry WHERE seq = 5")
     broken = _verify(app)
     assert broken is not None and broken.seq == 5
@@ -90,21 +108,20 @@ def test_inserted_entry_is_named(app):
     with app.app_context():
         e = db.session.get(audit.AuditEntry, 2)
         forged = dict(seq=3, occurred_at=e.occurred_at, actor_id=None, actor="forger", realm="test", kind="info",
-                      summary="forged", data="{}", prev_hash=e.entry_hash)
-        digest = audit.entry_digest(**forged)
+                      summary="forged", data="{}", key_ref=e.key_ref, mac=e.mac)
     _raw(app, "UPDATE audit_entry SET seq = seq + 100 WHERE seq >= 3",
          "UPDATE audit_entry SET seq = seq - 99 WHERE seq >= 103")
     with app.app_context(), db.engine.begin() as conn:
-        conn.execute(audit.AuditEntry.__table__.insert().values(**forged, entry_hash=digest))
+        conn.execute(audit.AuditEntry.__table__.insert().values(**forged))
     broken = _verify(app)
-    assert broken is not None and broken.seq == 4  # the entry after the forgery no longer links
+    assert broken is not None and broken.seq == 3  # the forgery has no valid MAC
 
 
 def test_cli_exit_status(app):
     _write(app, 3)
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["audit-verify"])
-    assert ok.exit_code == 0 and "intact: 3" in ok.output
+    assert ok.exit_code == 0 and "intact: 3 entries" in ok.output
     _raw(app, "UPDATE audit_entry SET actor = 'someone else' WHERE seq = 1")
     bad = runner.invoke(args=["audit-verify"])
     assert bad.exit_code == 1 and "entry 1" in bad.output
@@ -154,3 +171,30 @@ def test_non_admins_cannot_read_the_log(app, factory):
         sign_in(client, factory.person(role))
         assert client.get("/admin/audit").status_code == 403
         assert client.get("/admin/audit.csv").status_code == 403
+
+
+def test_japanese_page_shows_translated_labels_and_proofs(client, factory, app):
+    sign_in(client, factory.person(Role.ADMIN))
+    with app.app_context():
+        audit.append(db.session, realm="auth", kind=Kind.POSITIVE, summary="Signed in", data={"doc": "brief-42"})
+        audit.append(db.session, realm="clearance", kind=Kind.NEGATIVE, summary="Read denied")
+        db.session.commit()
+    _checkpoint(app)
+    page = client.get("/admin/audit", headers={"Accept-Language": "ja"}).get_data(as_text=True)
+    assert "サインインとセッション" in page and "閲覧拒否" in page and "クリアランス" in page
+    assert ">Signed in<" not in page and ">auth<" not in page and ">clearance<" not in page
+    assert "/proof.json" in page
+    one = client.get("/admin/audit?obj=brief-42").get_data(as_text=True)
+    assert "brief-42" in one and "Read denied" not in one
+    proof = client.get("/admin/audit/1/proof.json")
+    assert proof.status_code == 200 and audit_proof.check_proof(proof.get_json()) == []
+    lines = [json.loads(x) for x in client.get("/admin/audit.jsonl").get_data(as_text=True).splitlines()]
+    assert lines and all(audit_proof.check_proof(x["proof"]) == [] for x in lines if x["proof"])
+    assert client.get("/admin/audit/9999/proof.json").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["?start=0001-01-01", "?end=9999-12-31", "?person=%E2%80%AE", "?obj=" + "y" * 500])
+def test_bad_new_filters_never_fail(client, factory, query):
+    sign_in(client, factory.person(Role.ADMIN))
+    for path in ("/admin/audit", "/admin/audit.csv", "/admin/audit.jsonl"):
+        assert client.get(path + query).status_code == 200

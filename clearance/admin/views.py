@@ -25,7 +25,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from clearance import accounts
+from clearance import accounts, audit, audit_labels
 from clearance.admin.forms import AccountFilterForm, AccountForm, AuditFilterForm, RoleForm
 from clearance.audit import AuditEntry, Kind
 from clearance.auth.forms import EmptyForm
@@ -183,6 +183,11 @@ def _audit_query(form: AuditFilterForm):
         if form.q.data:
             needle = f"%{form.q.data.strip()}%"
             q = q.where(or_(AuditEntry.actor.ilike(needle), AuditEntry.summary.ilike(needle)))
+        if form.person.data:
+            person = form.person.data.strip()
+            q = q.where(or_(AuditEntry.actor.ilike(f"%{person}%"), AuditEntry.actor_id == person))
+        if form.obj.data:
+            q = q.where(AuditEntry.data.ilike(f"%{form.obj.data.strip()}%"))
         if form.realm.data:
             q = q.where(AuditEntry.realm == form.realm.data)
         if form.kind.data:
@@ -203,7 +208,7 @@ def _utc(day) -> datetime:
 def _audit_form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
     realms = db.session.execute(select(AuditEntry.realm).distinct().order_by(AuditEntry.realm)).scalars().all()
-    form.realm.choices = [("", _("All areas")), *[(r, r) for r in realms]]
+    form.realm.choices = [("", _("All areas")), *[(r, audit_labels.labels(r, "", "").area) for r in realms]]
     kinds = {Kind.POSITIVE: _("Success"), Kind.NEGATIVE: _("Refused or failed"), Kind.CHANGE: _("Change"),
              Kind.INFO: _("Information")}
     form.kind.choices = [("", _("All kinds")), *[(k.value, kinds[k]) for k in Kind]]
@@ -215,7 +220,43 @@ def _audit_form() -> AuditFilterForm:
 def audit_log() -> str:
     form = _audit_form()
     page = db.paginate(_audit_query(form), per_page=PER_PAGE, error_out=False)
-    return render_template("admin/audit.html", form=form, page=page, args=request.args.to_dict())
+    return render_template("admin/audit.html", form=form, page=page, args=request.args.to_dict(),
+                           labels=audit_labels.labels, checkpoint=audit.last_checkpoint(db.session))
+
+
+@bp.get("/audit/<int:seq>/proof.json")
+@requires(Permission.AUDIT_READ)
+def audit_proof(seq: int) -> Response:
+    """The inclusion proof of one entry, for an auditor (`flask audit-check-proof` checks it)."""
+    try:
+        proof = audit.prove(db.session, seq)
+    except audit.NotYetCheckpointed:
+        return Response(_("This entry is not in a signed checkpoint yet; try again in a minute."), status=409,
+                        mimetype="text/plain")
+    except LookupError:
+        abort(404)
+    resp = Response(json.dumps(proof, ensure_ascii=False, indent=2), mimetype="application/json")
+    resp.headers["Content-Disposition"] = f"attachment; filename=taiwa-audit-{seq}-proof.json"
+    return resp
+
+
+@bp.get("/audit.jsonl")
+@requires(Permission.AUDIT_READ)
+def audit_jsonl() -> Response:
+    """Filtered entries as JSON Lines, each with its inclusion proof (or "proof": null before its checkpoint)."""
+    form = _audit_form()
+    seqs = db.session.execute(_audit_query(form).with_only_columns(AuditEntry.seq).limit(100_000)).scalars().all()
+    app = current_app._get_current_object()
+
+    def generate():
+        with app.app_context():
+            for record in audit.export_with_proofs(db.session, sorted(seqs)):
+                yield json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+            db.session.remove()
+
+    resp = Response(generate(), mimetype="application/jsonl; charset=utf-8")
+    resp.headers["Content-Disposition"] = "attachment; filename=taiwa-audit.jsonl"
+    return resp
 
 
 def _with_bom(rows):
@@ -223,7 +264,7 @@ def _with_bom(rows):
     yield from rows
 
 
-def _cell(value: object) -> str:
+def _safe_cell(value: object) -> str:
     """Neutralise spreadsheet formulas (CSV injection)."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -234,19 +275,19 @@ def _cell(value: object) -> str:
 def audit_csv() -> Response:
     form = _audit_form()
     t = AuditEntry.__table__
-    cols = [t.c.seq, t.c.occurred_at, t.c.actor, t.c.realm, t.c.kind, t.c.summary, t.c.data, t.c.entry_hash]
+    cols = [t.c.seq, t.c.occurred_at, t.c.actor, t.c.realm, t.c.kind, t.c.summary, t.c.data, t.c.key_ref, t.c.mac]
     stmt = _audit_query(form).with_only_columns(*cols).limit(100_000)
     engine = db.engine
 
     def generate():
         buf = io.StringIO()
         writer = csv.writer(buf)
-        writer.writerow(["seq", "occurred_at_utc", "actor", "realm", "kind", "summary", "data", "entry_hash"])
+        writer.writerow(["seq", "occurred_at_utc", "actor", "realm", "kind", "summary", "data", "key", "mac"])
         # Its own connection: the stream outlives the request's ORM session.
         with engine.connect() as conn:
-            for seq, at, actor, realm, kind, summary, data, digest in conn.execute(stmt):
-                writer.writerow([_cell(v) for v in (seq, at.isoformat(), actor, realm, kind, summary,
-                                                    json.dumps(json.loads(data), ensure_ascii=False), digest)])
+            for seq, at, actor, realm, kind, summary, data, key_ref, mac in conn.execute(stmt):
+                writer.writerow([_safe_cell(v) for v in (seq, at.isoformat(), actor, realm, kind, summary,
+                                                    json.dumps(json.loads(data), ensure_ascii=False), key_ref, mac)])
                 yield buf.getvalue()
                 buf.seek(0)
                 buf.truncate()

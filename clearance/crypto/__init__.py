@@ -9,12 +9,15 @@ Public API (see docs/CRYPTO-FORMAT.md for formats and procedures):
     encrypt_stream(src, dst, ctx) / decrypt_stream(src, ctx) -> Iterator[bytes]
     EncryptedField("col_ct", level=...)            # model descriptor
     keyed_hash, same, derive_key, seal_with_key, open_with_key   # under a caller's own key (keyed.py)
+    sign, verify_signature, signing_public_key                   # Ed25519 (keyed.py)
+    audit_keys.mac_key / signing_seed / public_key               # the audit log's keys (audit_keys.py)
     rotate_keys(session) / key_status(session) / retire_version(session, kid, ver)
 
 clearance.crypto.cli holds the Flask commands (imported separately so this
 package does not import Flask).
 """
 
+from . import audit_keys
 from .envelope import (
     FORMAT_VERSION,
     MAX_LEVEL,
@@ -28,7 +31,16 @@ from .envelope import (
 )
 from .errors import CryptoError, DecryptionError, KeyInUse, KeyUnavailable, MissingRowId
 from .fields import REGISTRY, EncryptedField, fields_of, resealing
-from .keyed import derive_key, keyed_hash, open_with_key, same, seal_with_key
+from .keyed import (
+    derive_key,
+    keyed_hash,
+    open_with_key,
+    same,
+    seal_with_key,
+    sign,
+    signing_public_key,
+    verify_signature,
+)
 from .keys import (
     EnvKeyProvider,
     ExternalKmsProvider,
@@ -76,6 +88,7 @@ __all__ = [
     "KeyVersion",
     "LocalKeyProvider",
     "MissingRowId",
+    "audit_keys",
     "RotationReport",
     "configure",
     "decrypt_stream",
@@ -102,4 +115,7 @@ __all__ = [
     "seal",
     "seal_text",
     "seal_with_key",
+    "sign",
+    "signing_public_key",
+    "verify_signature",
 ]

@@ -13,6 +13,9 @@ functions, so no module outside clearance.crypto touches `cryptography` or
     derive_key(secret, info, salt=None) -> bytes  HKDF-SHA256 (RFC 5869)
     seal_with_key(key, data, ad) -> bytes         nonce(12) ‖ AES-256-GCM ciphertext ‖ tag(16)
     open_with_key(key, blob, ad) -> bytes         DecryptionError on any mismatch
+    signing_public_key(seed) -> 32 bytes          Ed25519 public key of a 32-byte private seed
+    sign(seed, message) -> 64 bytes               Ed25519 signature (RFC 8032)
+    verify_signature(public, message, sig) -> bool
 
 These formats are frozen by the data they protect (receipts' wrapped case
 keys, sealed case state, desk sessions); never change what they compute.
@@ -20,12 +23,12 @@ keys, sealed case state, desk sessions); never change what they compute.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -40,7 +43,9 @@ _KEY_LEN = 32
 
 def keyed_hash(key: bytes, message: bytes) -> bytes:
     """HMAC-SHA256(key, message): a pseudorandom function; without the key nobody can test a guess."""
-    return hmac.new(key, message, hashlib.sha256).digest()
+    # hmac.digest is the one-shot C path (same output as hmac.new(...).digest(), ~3x faster): the
+    # audit log MACs every entry and `audit-verify` recomputes a million of them.
+    return hmac.digest(key, message, "sha256")
 
 
 def same(a: bytes | str, b: bytes | str) -> bool:
@@ -76,3 +81,25 @@ def open_with_key(key: bytes, blob: bytes, ad: bytes) -> bytes:
         return AESGCM(key).decrypt(blob[:KEYED_NONCE_LEN], blob[KEYED_NONCE_LEN:], ad)
     except (InvalidTag, ValueError):
         raise DecryptionError("keyed ciphertext does not authenticate") from None
+
+
+def signing_public_key(seed: bytes) -> bytes:
+    """The raw 32-byte Ed25519 public key of the private key `seed` (32 bytes)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def sign(seed: bytes, message: bytes) -> bytes:
+    """Ed25519 signature (64 bytes) of `message` under the private key `seed` (deterministic, RFC 8032)."""
+    return Ed25519PrivateKey.from_private_bytes(seed).sign(message)
+
+
+def verify_signature(public: bytes, message: bytes, signature: bytes) -> bool:
+    """True if `signature` is a valid Ed25519 signature of `message` by the raw public key `public`;
+    False for anything malformed, never an exception."""
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes(public)).verify(bytes(signature), message)
+        return True
+    except (InvalidSignature, ValueError, TypeError):
+        return False

@@ -370,8 +370,12 @@ class FileKeyProvider(LocalKeyProvider):
     def _load(self) -> None:
         doc, sig = self._read()
         keys, current, meta, rotation = self._parse(doc)
+        audit_retired = self._parse_audit_tombstones(doc)
         with self._lock:
             self._set_keys(keys, current, meta)
+            self.__dict__.pop("_audit_key_cache", None)
+            #: (key_id, version) -> (audit MAC key, public signing key) kept when the KEK was retired
+            self.audit_retired = audit_retired
             self._rotation = rotation
             self._sig = sig
             self._checked = time.monotonic()
@@ -409,6 +413,19 @@ class FileKeyProvider(LocalKeyProvider):
             # ValueError texts above never contain key bytes.
             raise KeyUnavailable(f"{where} is malformed: {exc if isinstance(exc, ValueError) else 'missing field'}") from None
         return keys, current, meta, rotation
+
+    def _parse_audit_tombstones(self, doc: dict[str, Any]) -> dict[KeyRef, tuple[bytes, bytes]]:
+        out = {}
+        for entry in doc.get("keys", []):
+            audit = entry.get("audit") if isinstance(entry, dict) else None
+            if entry.get("key") is None and isinstance(audit, dict):
+                try:
+                    ref = (check_key_id(entry["key_id"]), check_version(entry["version"]))
+                    out[ref] = (base64.b64decode(audit["mac"], validate=True),
+                                base64.b64decode(audit["public"], validate=True))
+                except (KeyError, TypeError, ValueError, binascii.Error):
+                    raise KeyUnavailable(f"key file {self.path}: malformed audit tombstone") from None
+        return out
 
     def _maybe_refresh(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -515,6 +532,13 @@ class FileKeyProvider(LocalKeyProvider):
                 raise KeyUnavailable(f"{key_id} v{version} is the current key; rotate first")
             for entry in doc["keys"]:
                 if entry["key_id"] == key_id and entry["version"] == version:
+                    if entry.get("key") is not None:
+                        # The audit log's entries and checkpoints of this version must stay verifiable:
+                        # keep the derived MAC key and the public signing key (neither opens a record).
+                        from .audit_keys import retired_material
+
+                        mac, public = retired_material(base64.b64decode(entry["key"]))
+                        entry["audit"] = {"mac": _b64(mac), "public": _b64(public)}
                     entry["key"] = None
                     entry["retired_at"] = _now()
                     break
