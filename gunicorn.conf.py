@@ -30,6 +30,21 @@ umask = 0o077  # the database, uploads and logs we create are readable by this a
 preload_app = False  # each worker opens its own database connections
 
 
+# Refusals to start are one line and a non-zero exit (clearance/startup.py): the master builds the
+# app once, strictly, before it binds the port; a worker dies with its master (no orphan holds the
+# port after a kill -9) and a worker whose app refuses halts the master instead of looping.
+def on_starting(server):
+    from clearance.startup import check_in_master
+
+    check_in_master(server)
+
+
+def post_fork(server, worker):
+    from clearance.startup import prepare_worker
+
+    prepare_worker(server, worker)
+
+
 # The maintenance commands (mail retries, session purge, reminders, retention) on their schedule:
 # one `flask periodic` beside the workers, started and stopped with the master. TAIWA_PERIODIC=0
 # leaves it to cron or to another host (clearance/periodic.py takes a lock file anyway).
