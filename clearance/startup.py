@@ -60,10 +60,26 @@ def check_mode(config: Mapping[str, Any]) -> str:
     if ctx is None:
         return "keys"
     while ctx is not None:
-        if ctx.info_name == "db":  # Flask-Migrate's group
+        if ctx.info_name == "db":  # Flask-Migrate's group, when the app is loaded inside it
             return "keys"
         ctx = ctx.parent
-    return "strict"
+    # The flask CLI loads the app while it looks up the command name (app.cli holds `db`), when
+    # click has already taken the arguments off the context: read the command from argv.
+    return "keys" if _cli_command(sys.argv[1:]) == "db" else "strict"
+
+
+def _cli_command(args: list[str]) -> str | None:
+    """The first argument of `flask [options] COMMAND ...` that is not an option or its value."""
+    takes_value = {"--app", "-A", "--env-file", "-e"}
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in takes_value:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
 # ---------------------------------------------------------------------------
