@@ -6,6 +6,7 @@ number of workers and hosts may serve the same users.
 
 import multiprocessing
 import os
+import signal
 
 bind = os.environ.get("TAIWA_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
 workers = int(os.environ.get("TAIWA_WORKERS", min(4, multiprocessing.cpu_count() * 2)))
@@ -58,7 +59,13 @@ def when_ready(server):
         import sys
 
         flask = os.path.join(os.path.dirname(sys.executable), "flask")
-        _periodic = subprocess.Popen([flask, "--app", "app", "periodic"])  # noqa: S603 - our own command
+        from clearance.startup import die_with_parent
+
+        master = os.getpid()
+        # Dies with the master too (SIGTERM: it finishes the job at hand), so a kill -9 leaves no orphan.
+        _periodic = subprocess.Popen(  # noqa: S603 - our own command
+            [flask, "--app", "app", "periodic"], preexec_fn=lambda: die_with_parent(master, signal.SIGTERM)
+        )
         server.log.info("periodic jobs started (pid %s)", _periodic.pid)
 
 
