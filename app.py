@@ -168,7 +168,7 @@ def _check_database(app: Flask) -> None:
                     url = db.engine.url.render_as_string(hide_password=True)
                     raise StartupError(
                         f"the database {url} cannot be reached ({type(getattr(exc, 'orig', None) or exc).__name__}): "
-                        f"start it or fix DATABASE_URL, see {DOCS} (Database)"
+                        f"start it or fix DATABASE_URL, see {DOCS} (Restart after a crash)"
                     ) from None
                 app.logger.warning("database not reachable at start: key check deferred to the next start")
                 return
@@ -177,7 +177,7 @@ def _check_database(app: Flask) -> None:
                 raise StartupError(
                     f"the database is not migrated ({state}, this code needs "
                     f"{'+'.join(sorted(_expected_schema()))}): run `flask db upgrade heads` (make run does), "
-                    f"see {DOCS} (Restore)"
+                    f"see {DOCS} (Restart after a crash)"
                 )
             if keycheck.TABLE not in names:
                 return  # before migration 0014 (`flask db upgrade` records the checks)
