@@ -169,6 +169,10 @@ def verify(session: Session, provider: KeyProvider) -> list[str]:
     current = provider.current()
     if record(session, provider, current, reason="first used at start", audited=not first_key):
         notes.append(f"key check recorded for {current[0]} v{current[1]}")
+    row = session.get(KeyCheck, current)
+    if row is not None and row.retired_at is not None:  # an old key made current again: it seals data again
+        row.retired_at = None
+        notes.append(f"key {current[0]} v{current[1]} is current again: no longer retired")
     session.commit()
     return notes
 
