@@ -51,7 +51,9 @@ translations: $(BIN)/.installed
 
 instance-keys: $(BIN)/.installed
 	mkdir -p instance && chmod 700 instance
-	$(BIN)/python -c "from clearance.config import ensure_secret_key; from clearance.crypto import ensure_dev_keyfile; ensure_secret_key(); ensure_dev_keyfile('instance/keys.json')"
+	$(BIN)/python -c "from clearance.config import ensure_secret_key; ensure_secret_key()"
+	@# Development keys for an empty database only: a database with data and no key file refuses (docs/OPERATIONS.md).
+	@$(BIN)/python -m clearance.startup dev-keys
 
 db-upgrade: setup
 	umask 077; $(BIN)/flask db upgrade heads

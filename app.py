@@ -30,15 +30,12 @@ from clearance.auth.sessions import DatabaseStore, RedisStore, ServerSessionInte
 from clearance.config import ROOT, load_config
 from clearance.db import db
 from clearance.i18n import install_wtforms_catalog_cache, select_locale
+from clearance.startup import DOCS, StartupError, check_mode
 
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
 migrate = Migrate()
-
-
-class StartupError(RuntimeError):
-    """The app cannot start safely; the message tells the operator what to do."""
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -114,13 +111,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_errors(app)
     _register_template_helpers(app)
     _register_commands(app)
+    _check_database(app)  # last: the key check needs every model's EncryptedFields registered
     return app
 
 
 def _check_startup(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         raise StartupError(
-            "No secret key. Run `make run` (it creates instance/secret_key) or set TAIWA_SECRET_KEY."
+            f"no secret key: run `make run` (it creates instance/secret_key) or set TAIWA_SECRET_KEY; see {DOCS}"
         )
     if app.config["TAIWA_ENV"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True
@@ -128,6 +126,70 @@ def _check_startup(app: Flask) -> None:
             raise StartupError("Production needs TAIWA_SMTP_HOST: mail is never written to the log there.")
         if app.config["TAIWA_ARGON2"] != "standard":
             raise StartupError("Production must use the standard Argon2 profile.")
+
+
+_expected_heads: set[str] | None = None
+
+
+def _expected_schema() -> set[str]:
+    """What alembic_version holds once `flask db upgrade heads` ran: every head, except heads
+    that another branch depends on (alembic does not write those)."""
+    global _expected_heads
+    if _expected_heads is None:
+        from alembic.script import ScriptDirectory
+
+        script = ScriptDirectory(str(ROOT / "migrations"))
+        needed = set()
+        for rev in script.walk_revisions():
+            deps = rev.dependencies
+            needed.update((deps,) if isinstance(deps, str) else deps or ())
+        _expected_heads = {h for h in script.get_heads() if h not in needed}
+    return _expected_heads
+
+
+def _check_database(app: Flask) -> None:
+    """Refuse to start on a database we cannot serve: unreachable or not migrated (strict mode
+    only, see clearance.startup.check_mode) or sealed with other keys (always, when it answers)."""
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from clearance import keycheck
+
+    mode = check_mode(app.config)
+    with app.app_context():
+        try:
+            try:
+                with db.engine.connect() as conn:
+                    names = set(inspect(conn).get_table_names())
+                    current = set()
+                    if "alembic_version" in names:
+                        current = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+            except SQLAlchemyError as exc:
+                if mode == "strict":
+                    url = db.engine.url.render_as_string(hide_password=True)
+                    raise StartupError(
+                        f"the database {url} cannot be reached ({type(getattr(exc, 'orig', None) or exc).__name__}): "
+                        f"start it or fix DATABASE_URL, see {DOCS} (Restart after a crash)"
+                    ) from None
+                app.logger.warning("database not reachable at start: key check deferred to the next start")
+                return
+            if mode == "strict" and current != _expected_schema():
+                state = "empty" if not current else "at " + "+".join(sorted(current))
+                raise StartupError(
+                    f"the database is not migrated ({state}, this code needs "
+                    f"{'+'.join(sorted(_expected_schema()))}): run `flask db upgrade heads` (make run does), "
+                    f"see {DOCS} (Restart after a crash)"
+                )
+            if keycheck.TABLE not in names:
+                return  # before migration 0014 (`flask db upgrade` records the checks)
+            try:
+                notes = keycheck.verify(db.session, crypto.get_provider())
+            except OSError as exc:  # a sealed file the scan needs is missing or unreadable
+                raise StartupError(f"could not check which keys the stored files need ({exc}); see {DOCS} (Keys)") from None
+            for note in notes:
+                app.logger.info("%s", note)
+        finally:
+            db.session.remove()
 
 
 def _load_user(user_id: str) -> UserAccount | None:

@@ -6,6 +6,7 @@ number of workers and hosts may serve the same users.
 
 import multiprocessing
 import os
+import signal
 
 bind = os.environ.get("TAIWA_BIND", f"127.0.0.1:{os.environ.get('PORT', '5000')}")
 workers = int(os.environ.get("TAIWA_WORKERS", min(4, multiprocessing.cpu_count() * 2)))
@@ -30,6 +31,21 @@ umask = 0o077  # the database, uploads and logs we create are readable by this a
 preload_app = False  # each worker opens its own database connections
 
 
+# Refusals to start are one line and a non-zero exit (clearance/startup.py): the master builds the
+# app once, strictly, before it binds the port; a worker dies with its master (no orphan holds the
+# port after a kill -9) and a worker whose app refuses halts the master instead of looping.
+def on_starting(server):
+    from clearance.startup import check_in_master
+
+    check_in_master(server)
+
+
+def post_fork(server, worker):
+    from clearance.startup import prepare_worker
+
+    prepare_worker(server, worker)
+
+
 # The maintenance commands (mail retries, session purge, reminders, retention) on their schedule:
 # one `flask periodic` beside the workers, started and stopped with the master. TAIWA_PERIODIC=0
 # leaves it to cron or to another host (clearance/periodic.py takes a lock file anyway).
@@ -43,7 +59,13 @@ def when_ready(server):
         import sys
 
         flask = os.path.join(os.path.dirname(sys.executable), "flask")
-        _periodic = subprocess.Popen([flask, "--app", "app", "periodic"])  # noqa: S603 - our own command
+        from clearance.startup import die_with_parent
+
+        master = os.getpid()
+        # Dies with the master too (SIGTERM: it finishes the job at hand), so a kill -9 leaves no orphan.
+        _periodic = subprocess.Popen(  # noqa: S603 - our own command
+            [flask, "--app", "app", "periodic"], preexec_fn=lambda: die_with_parent(master, signal.SIGTERM)
+        )
         server.log.info("periodic jobs started (pid %s)", _periodic.pid)
 
 

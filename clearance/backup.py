@@ -714,7 +714,25 @@ def restore_command(path: Path, yes: bool) -> None:
         click.echo(f"  the previous files dir was kept at {result.old_files_dir}; remove it once checked")
     for warning in result.warnings:
         click.echo(f"  warning: {warning}", err=True)
+    _check_restored_keys()
     click.echo("  Run `flask --app app db upgrade heads` if the archive is older than this version of Taiwa.")
+
+
+def _check_restored_keys() -> None:
+    """The restored database brings its own key checks: say now, not at the next start, if the
+    keys here do not open what it holds (docs/OPERATIONS.md, Keys)."""
+    from clearance import keycheck
+    from clearance.crypto import get_provider
+    from clearance.db import db
+    from clearance.startup import StartupError
+
+    try:
+        if keycheck.table_exists(db.session):
+            keycheck.verify(db.session, get_provider())
+    except StartupError as exc:
+        click.echo(f"  warning: the app will refuse to start: {exc.message}", err=True)
+    finally:
+        db.session.remove()
 
 
 COMMANDS = (backup_command, verify_backup_command, restore_command)

@@ -122,8 +122,10 @@ def rewrap_header(blob: bytes, prefix: bytes, ctx: Context, provider: KeyProvide
 # ---------------------------------------------------------------------------
 
 
-def _seal(plaintext: bytes, ctx: Context, provider: KeyProvider, rng: Rng) -> bytes:
-    key = provider.current()
+def _seal(plaintext: bytes, ctx: Context, provider: KeyProvider, rng: Rng, key: KeyRef | None = None) -> bytes:
+    # `key` is for the key check values only (clearance.keycheck seals one per version); data is
+    # always sealed under the current version.
+    key = key or provider.current()
     fresh = rng(DEK_LEN + NONCE_LEN)  # one syscall for DEK and nonce
     dek, nonce = fresh[:DEK_LEN], fresh[DEK_LEN:]
     ctx_bytes = ctx.encode()
@@ -145,11 +147,15 @@ def open_(blob: bytes, ctx: Context) -> bytes:
         if not isinstance(blob, bytearray | memoryview):
             raise DecryptionError("ciphertext must be bytes")
         blob = bytes(blob)
+    return _open(blob, ctx, get_provider())
+
+
+def _open(blob: bytes, ctx: Context, provider: KeyProvider) -> bytes:
     key, wrapped, pos = parse_header(blob, FIELD_PREFIX)
     if len(blob) < pos + NONCE_LEN + TAG_LEN:
         raise DecryptionError("truncated ciphertext")
     ctx_bytes = ctx.encode()
-    dek = unwrap(get_provider(), FIELD_PREFIX, key, wrapped, ctx_bytes)
+    dek = unwrap(provider, FIELD_PREFIX, key, wrapped, ctx_bytes)
     try:
         return AESGCM(dek).decrypt(blob[pos : pos + NONCE_LEN], blob[pos + NONCE_LEN :], FIELD_PREFIX + b"D" + ctx_bytes)
     except InvalidTag:

@@ -18,7 +18,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -348,9 +348,10 @@ class FileKeyProvider(LocalKeyProvider):
         except FileNotFoundError:
             raise KeyUnavailable(
                 f"key file {self.path} not found. Restore it from backup (never create new keys for an existing "
-                "database: its records would become unreadable), set TAIWA_KEYS, or for a fresh development "
-                "instance create one with clearance.crypto.ensure_dev_keyfile()."
+                "database: its records would become unreadable), or set TAIWA_KEYS; see docs/OPERATIONS.md (Keys)"
             ) from None
+        except OSError as exc:  # permission denied, a directory, ...: one line, not a traceback
+            raise KeyUnavailable(f"key file {self.path} cannot be read ({exc.strerror}); see docs/OPERATIONS.md (Keys)") from None
         with os.fdopen(fd, "rb") as fh:
             st = os.fstat(fh.fileno())  # fstat the opened file: no race with a chmod/replace
             if not stat.S_ISREG(st.st_mode):
@@ -364,7 +365,10 @@ class FileKeyProvider(LocalKeyProvider):
         try:
             doc = json.loads(raw)
         except ValueError:
-            raise KeyUnavailable(f"key file {self.path} is not valid JSON") from None
+            raise KeyUnavailable(
+                f"key file {self.path} is not valid JSON (truncated or damaged): restore it from backup; "
+                "see docs/OPERATIONS.md (Keys)"
+            ) from None
         return doc, (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
     def _load(self) -> None:
@@ -488,21 +492,25 @@ class FileKeyProvider(LocalKeyProvider):
         finally:
             os.close(fd)  # releases the flock
 
-    def add_version(self, key_id: str | None = None) -> KeyRef:
-        """Generate a new KEK version and make it current."""
+    def add_version(self, key_id: str | None = None, *, reserved: Iterable[KeyRef] = ()) -> KeyRef:
+        """Generate a new KEK version and make it current. `reserved`: versions the database has
+        recorded (clearance.keycheck), which a new version never reuses either."""
         with self._locked_doc() as doc:
-            ref = self._add_version(doc, key_id)
+            ref = self._add_version(doc, key_id, reserved)
         return ref
 
-    def _add_version(self, doc: dict[str, Any], key_id: str | None) -> KeyRef:
+    def _add_version(self, doc: dict[str, Any], key_id: str | None, reserved: Iterable[KeyRef] = ()) -> KeyRef:
         kid = check_key_id(key_id or doc["current"]["key_id"])
-        # Versions are never reused, even retired ones, so a header always names one key.
-        version = 1 + max((e["version"] for e in doc["keys"] if e["key_id"] == kid), default=0)
+        # Versions are never reused, even retired ones, so a header always names one key; nor are
+        # versions the database knows (a key file restored from an older backup lacks the newest).
+        taken = [e["version"] for e in doc["keys"] if e["key_id"] == kid]
+        taken += [ver for k, ver in reserved if k == kid]
+        version = 1 + max(taken, default=0)
         doc["keys"].append({"key_id": kid, "version": version, "key": _b64(os.urandom(KEK_LEN)), "created_at": _now()})
         doc["current"] = {"key_id": kid, "version": version}
         return (kid, version)
 
-    def begin_rotation(self) -> KeyRef:
+    def begin_rotation(self, *, reserved: Iterable[KeyRef] = ()) -> KeyRef:
         """Start a rotation (new current version) or return the one in progress."""
         with self._locked_doc() as doc:
             rot = doc.get("rotation")
@@ -514,7 +522,7 @@ class FileKeyProvider(LocalKeyProvider):
                         "different; fix 'current' or 'rotation' in the key file"
                     )
             else:
-                target = self._add_version(doc, None)
+                target = self._add_version(doc, None, reserved)
                 doc["rotation"] = {"target": {"key_id": target[0], "version": target[1]}, "started_at": _now()}
         return target
 

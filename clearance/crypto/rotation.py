@@ -125,6 +125,8 @@ def rotate_keys(
     file_sources: Iterable[FileSource] | None = None,
     on_batch: Callable[[str, int], None] | None = None,
     provider: KeyProvider | None = None,
+    reserved: Iterable[KeyRef] = (),
+    on_target: Callable[[KeyRef], None] | None = None,
 ) -> RotationReport:
     """Start (or resume) a rotation and re-wrap every registered column and file.
 
@@ -133,14 +135,20 @@ def rotate_keys(
     TAIWA_KEYS or a KMS the operator makes the new version current first and
     this re-wraps everything to it. The rotation is marked finished only when
     key_status shows nothing left on another version.
+
+    `reserved`: versions a new key version must not reuse (the database's key checks);
+    `on_target(target)` runs before the first row is re-wrapped (the CLI records the target's
+    key check value there, so a version never seals data without one).
     """
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     provider = provider or get_provider()
     begin = getattr(provider, "begin_rotation", None)
-    target = begin() if begin else provider.current()
+    target = begin(reserved=reserved) if begin else provider.current()
     if provider.current() != target:
         raise CryptoError(f"rotation target {target} is not the current key {provider.current()}")
+    if on_target is not None:
+        on_target(target)
     report = RotationReport(target=target)
     cols = _columns(fields)
     srcs = _sources(file_sources)

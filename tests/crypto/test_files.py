@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import tempfile
 import tracemalloc
 import zipfile
@@ -266,7 +267,13 @@ def test_delete_file_removes_row_and_file_on_commit_only(fapp, tmp_path):
 # -- keys ------------------------------------------------------------------------------------------------
 
 
-def test_rotation_and_key_status_cover_every_stored_file(fapp):
+def test_rotation_and_key_status_cover_every_stored_file(app_factory, keydir, tmp_path):
+    # A private copy of the session's key file: rotating and retiring the shared one would leave every
+    # later test's database (whose key checks name main v1) to a retired v1 and a new v2.
+    keys = tmp_path / "own-keys.json"
+    shutil.copy(keydir / "keys.json", keys)
+    keys.chmod(0o600)
+    fapp = routes.install(app_factory(TAIWA_FILES_DIR=str(tmp_path / "files"), TAIWA_KEY_FILE=str(keys)))
     with fapp.test_request_context():
         row = files.save_upload(db.session, io.BytesIO(PDF), filename="a.pdf", owner_table="t", owner_id="1")
         db.session.commit()
