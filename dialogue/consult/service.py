@@ -100,6 +100,8 @@ _CLEANING_MESSAGES = {
                     "Remove the password, or send the content another way."),
     "too_many_pixels": _l("%(name)s is too large an image. Send a smaller version."),
     "too_complex": _l("%(name)s is too large or too complex to be cleaned safely."),
+    "bomb": _l("%(name)s would expand to many times its size when opened (a compressed archive bomb), "
+               "so it was not accepted."),
     "unreadable": _l("%(name)s could not be read as the type its name says, so it was not accepted."),
     "unsupported": _l("%(name)s is not a type of file the desk accepts."),
 }
