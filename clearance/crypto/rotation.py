@@ -11,7 +11,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, inspect, select, update
 
@@ -22,7 +22,6 @@ from .keys import KeyProvider, KeyRef, get_provider
 from .stream import _rewrap_bytes, _rewrap_file, key_version_of_bytes, key_version_of_file
 
 
-@runtime_checkable
 class SealedBlob(Protocol):
     """An encrypted file kept in the database (same STREAM format as on disk)."""
 
@@ -162,7 +161,7 @@ def rotate_keys(
     for source in srcs:
         pending = 0
         for item in source(session):
-            if isinstance(item, SealedBlob):
+            if not isinstance(item, tuple):  # a SealedBlob (a Protocol isinstance check would load .data)
                 try:
                     new = _rewrap_bytes(item.data, item.context, provider)
                 except DecryptionError:
@@ -223,10 +222,10 @@ def key_status(
             # A listed file that is missing raises: better than retiring a key
             # a temporarily unmounted file still needs.
             try:
-                if isinstance(item, SealedBlob):
-                    counts[key_version_of_bytes(item.data)] += 1
-                else:
+                if isinstance(item, tuple):
                     counts[key_version_of_file(item[0])] += 1
+                else:
+                    counts[key_version_of_bytes(item.data)] += 1
             except DecryptionError:
                 counts[UNREADABLE] += 1
     return dict(counts)
