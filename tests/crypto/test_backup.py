@@ -119,7 +119,7 @@ def test_the_manifest_describes_the_archive(populated, tmp_path):
     assert n_files >= len(stored) - 1 and n_blobs >= 1  # the desk's files are kept in the database, so in its dump
     assert manifest["archive_id"] == result.archive_id
     assert manifest["backend"] == backend
-    assert "0013_stored_file_blob" in manifest["schema_revisions"]  # the files branch's head
+    assert "0016_stored_file_blob" in manifest["schema_revisions"]  # the files branch's head
     assert manifest["tables"]["stored_file"] == n_rows == n_files + n_blobs
     assert manifest["tables"]["stored_file_blob"] == n_blobs
     assert manifest["archive_key"] == {"key_id": get_provider().current()[0], "version": get_provider().current()[1]}

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from clearance.db import db
 from tests.conftest import ROOT, base_overrides
 
-REVISION = "0013_stored_file_blob"
+REVISION = "0016_stored_file_blob"
 MIGRATIONS = str(ROOT / "migrations")
 
 

@@ -1,6 +1,6 @@
 """files: stored_file_blob, the ciphertext of files kept in the database (the desk's uploads)
 
-Revision ID: 0013_stored_file_blob
+Revision ID: 0016_stored_file_blob
 Revises: 0005_files
 Create Date: 2026-11-30
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_stored_file_blob"
+revision = "0016_stored_file_blob"
 down_revision = "0005_files"
 branch_labels = None
 depends_on = None
