@@ -18,11 +18,18 @@ the target directory and renamed into place only once complete and accepted.
 
 A file's type is decided by its content and must agree with its name
 (clearance/filetypes.py); the size limit is checked while streaming.
+
+`save_upload(..., in_database=True)` keeps the same ciphertext in the database
+(stored_file_blob) instead of on disk: for the anonymous desk, where a new
+file's ctime and its folder's mtime would record the second of a visit that
+the database dates by the day only (docs/CONSULT.md, "Files and time").
+Downloads, verification, key rotation, files-check and backups cover both.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import secrets
@@ -41,8 +48,19 @@ from flask import Flask, Response, current_app, has_app_context, stream_with_con
 from flask import Request as FlaskRequest
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, Integer, LargeBinary, String, event, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    event,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from clearance.config import INSTANCE
 from clearance.crypto import (
@@ -72,6 +90,7 @@ __all__ = [
     "AllowList",
     "FileRejected",
     "StoredFile",
+    "StoredFileBlob",
     "UploadRequest",
     "accepts_uploads",
     "content_disposition",
@@ -160,6 +179,22 @@ class StoredFile(db.Model):
     @property
     def kind(self) -> FileKind | None:
         return next((k for k in KINDS.values() if self.content_type.split(";")[0] == k.content_type), None)
+
+
+class StoredFileBlob(db.Model):
+    """The ciphertext of a file kept in the database rather than on disk (same STREAM format,
+    same context). Nothing is written to the files dir for it, so no inode dates its upload."""
+
+    __tablename__ = "stored_file_blob"
+
+    stored_file_id: Mapped[str] = mapped_column(String(36), ForeignKey("stored_file.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+def _blob_of(stored: StoredFile) -> StoredFileBlob | None:
+    session = object_session(stored) or db.session
+    return session.get(StoredFileBlob, stored.id)
 
 
 # ---------------------------------------------------------------------------
@@ -294,9 +329,13 @@ def save_upload(
     level: int = 0,
     kinds: AllowList | None = None,
     max_bytes: int | None = None,
+    in_database: bool = False,
 ) -> StoredFile:
     """Encrypt an upload into a new random-named file and add its StoredFile row
     to `session` (flushed, not committed: it commits with the caller's action).
+    With `in_database` the ciphertext goes into stored_file_blob instead and
+    nothing at all is written under the files dir (the caller bounds the size:
+    it is held in memory).
 
     Raises FileRejected (nothing written, nothing added) for an empty, too large,
     unaccepted or mislabelled file. If the transaction later rolls back, the
@@ -313,9 +352,19 @@ def save_upload(
         storage_name=secrets.token_hex(32), content_type=kind.content_type, size=0,
     )
     stored.original_name = name
+    reader = _CheckingReader(stream, kind, limit)
+    if in_database:
+        sealed = io.BytesIO()
+        encrypt_stream(reader, sealed, stored.content_context)  # type: ignore[arg-type]
+        stored.content_type = reader.finish()
+        stored.size = reader.size
+        session.add(stored)
+        session.flush()  # the row first: the blob's foreign key names it
+        session.add(StoredFileBlob(stored_file_id=stored.id, content=sealed.getvalue()))
+        session.flush()
+        return stored
     target = stored.path
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    reader = _CheckingReader(stream, kind, limit)
     # mkstemp: mode 0600, O_EXCL; only ciphertext is ever written to it.
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
     try:
@@ -371,6 +420,12 @@ def _files_after_rollback(session: Session) -> None:
 
 def delete_file(session: Session, stored: StoredFile) -> None:
     """Delete the row now and the file when the transaction commits (retention purges)."""
+    blob = _blob_of(stored)
+    if blob is not None:
+        session.delete(blob)
+        session.flush()  # before its row: the foreign key
+        session.delete(stored)
+        return
     path = stored.path
     session.delete(stored)
     session.info.setdefault(_DELETED_FILES, []).append(path)
@@ -396,8 +451,9 @@ def open_download(stored: StoredFile) -> Iterator[bytes]:
     """Decrypted segments of a stored file. The header is checked when this is
     called; each segment is authenticated before it is yielded. DecryptionError
     (also for a missing file) propagates: callers must fail closed."""
+    blob = _blob_of(stored)
     try:
-        fh = open(stored.path, "rb")
+        fh: BinaryIO = io.BytesIO(blob.content) if blob is not None else open(stored.path, "rb")
     except FileNotFoundError:
         raise DecryptionError("stored file is missing on disk") from None
     try:
@@ -486,24 +542,51 @@ def send_download(stored: StoredFile, *, as_attachment: bool = True) -> Response
 # ---------------------------------------------------------------------------
 
 
-def _file_source(session: Any) -> Iterable[tuple[Path, Context]]:
+@dataclass
+class _Blob:
+    """A stored file kept in the database, as rotation and key status see it (crypto.rotation.SealedBlob)."""
+
+    session: Any
+    file_id: str
+    context: Context
+
+    @property
+    def data(self) -> bytes:
+        # Read when asked, one at a time: a page of rows never holds a page of files in memory.
+        return self.session.execute(select(StoredFileBlob.content)
+                                    .where(StoredFileBlob.stored_file_id == self.file_id)).scalar_one()
+
+    def replace(self, new: bytes) -> None:
+        from sqlalchemy import update
+
+        self.session.execute(update(StoredFileBlob).where(StoredFileBlob.stored_file_id == self.file_id)
+                             .values(content=new))
+
+
+def _file_source(session: Any) -> Iterable[tuple[Path, Context] | _Blob]:
     last = None
     while True:
-        q = select(StoredFile).order_by(StoredFile.id).limit(1000)
+        q = (select(StoredFile, StoredFileBlob.stored_file_id)
+             .outerjoin(StoredFileBlob, StoredFileBlob.stored_file_id == StoredFile.id)
+             .order_by(StoredFile.id).limit(1000))
         if last is not None:
             q = q.where(StoredFile.id > last)
-        rows = session.execute(q).scalars().all()
+        rows = session.execute(q).all()
         if not rows:
             return
-        for row in rows:
+        page = [(row.id, row.content_context, in_db, row) for row, in_db in rows]
+        for file_id, ctx, in_db, row in page:
+            if in_db:
+                yield _Blob(session, file_id, ctx)
+                continue
             try:
                 path = row.path
             except DecryptionError:
                 # A tampered storage name: never joined to a path; downloads of it fail closed.
-                log.error("stored_file %s has an invalid storage name; skipped", row.id)
+                log.error("stored_file %s has an invalid storage name; skipped", file_id)
                 continue
-            yield path, row.content_context
-        last = rows[-1].id
+            yield path, ctx
+        last = page[-1][0]
 
 
 register_file_source("stored_file", _file_source)
@@ -524,9 +607,12 @@ class UploadRequest(FlaskRequest):
         self, total_content_length: int | None, content_type: str | None, filename: str | None = None,
         content_length: int | None = None,
     ) -> BinaryIO:
+        from clearance.anonymity import is_anonymous_path
         from clearance.crypto.spool import EncryptedSpool
 
-        return EncryptedSpool(spool_dir())  # type: ignore[return-value]
+        # The anonymous desk spools in memory: a spool file would date the visit on disk (docs/CONSULT.md).
+        directory = None if is_anonymous_path(self.path) else spool_dir()
+        return EncryptedSpool(directory)  # type: ignore[return-value]
 
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
@@ -583,14 +669,18 @@ def check_files(session: Session, *, min_age: float = 3600.0) -> FilesReport:
     known: set[str] = set()
     last = None
     while True:
-        q = select(StoredFile.id, StoredFile.storage_name).order_by(StoredFile.id).limit(5000)
+        q = (select(StoredFile.id, StoredFile.storage_name, StoredFileBlob.stored_file_id)
+             .outerjoin(StoredFileBlob, StoredFileBlob.stored_file_id == StoredFile.id)
+             .order_by(StoredFile.id).limit(5000))
         if last is not None:
             q = q.where(StoredFile.id > last)
         rows = session.execute(q).all()
         if not rows:
             break
-        for file_id, name in rows:
+        for file_id, name, in_db in rows:
             known.add(name)
+            if in_db:
+                continue  # kept in the database (the desk's files): nothing on disk to find
             try:
                 exists = storage_path(name).exists()
             except DecryptionError:

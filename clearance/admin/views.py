@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import UTC, datetime, time, timedelta
@@ -31,6 +30,7 @@ from clearance.audit import AuditEntry, Kind
 from clearance.auth.forms import EmptyForm
 from clearance.auth.models import UserAccount
 from clearance.db import db
+from clearance.export_cells import csv_writer
 from clearance.outbox import enqueue
 from clearance.permissions import Permission, Role, requires, role_labels
 from dialogue.registry.models import Company
@@ -264,12 +264,6 @@ def _with_bom(rows):
     yield from rows
 
 
-def _safe_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/audit.csv")
 @requires(Permission.AUDIT_READ)
 def audit_csv() -> Response:
@@ -281,13 +275,13 @@ def audit_csv() -> Response:
 
     def generate():
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = csv_writer(buf)  # the one export helper: formulas neutralised
         writer.writerow(["seq", "occurred_at_utc", "actor", "realm", "kind", "summary", "data", "key", "mac"])
         # Its own connection: the stream outlives the request's ORM session.
         with engine.connect() as conn:
             for seq, at, actor, realm, kind, summary, data, key_ref, mac in conn.execute(stmt):
-                writer.writerow([_safe_cell(v) for v in (seq, at.isoformat(), actor, realm, kind, summary,
-                                                    json.dumps(json.loads(data), ensure_ascii=False), key_ref, mac)])
+                writer.writerow([seq, at.isoformat(), actor, realm, kind, summary,
+                                 json.dumps(json.loads(data), ensure_ascii=False), key_ref, mac])
                 yield buf.getvalue()
                 buf.seek(0)
                 buf.truncate()

@@ -72,8 +72,15 @@ _DUMMY: dict[str, str] = {}
 
 
 def burn_time(secret: str) -> None:
-    """Spend what a real verification costs, so an unknown e-mail answers as slowly as a known one."""
-    dummy = _DUMMY.setdefault(_profile, hash_secret("dummy password for timing"))
+    """Spend what a real verification costs, so an unknown e-mail answers as slowly as a known one.
+
+    Exactly one verification: the dummy hash is made once per profile (not with setdefault,
+    whose default argument is evaluated, i.e. hashed, on every call and so doubled the cost
+    of an unknown account: a clock that told which accounts exist).
+    """
+    dummy = _DUMMY.get(_profile)
+    if dummy is None:
+        dummy = _DUMMY[_profile] = hash_secret("dummy password for timing")
     verify_secret(dummy, secret)
 
 

@@ -11,7 +11,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, inspect, select, update
 
@@ -19,10 +19,22 @@ from .envelope import Context, _rewrap, key_version_of
 from .errors import CryptoError, DecryptionError, KeyInUse
 from .fields import REGISTRY, EncryptedField
 from .keys import KeyProvider, KeyRef, get_provider
-from .stream import _rewrap_file, key_version_of_file
+from .stream import _rewrap_bytes, _rewrap_file, key_version_of_bytes, key_version_of_file
 
-#: a file source yields (path, context) for every encrypted file it owns
-FileSource = Callable[[Any], Iterable[tuple["str | os.PathLike[str]", Context]]]
+
+class SealedBlob(Protocol):
+    """An encrypted file kept in the database (same STREAM format as on disk)."""
+
+    context: Context
+    data: bytes
+
+    def replace(self, new: bytes) -> None:
+        """Store the re-wrapped bytes (committed by rotate_keys)."""
+
+
+#: a file source yields (path, context) for every encrypted file it owns on disk, and a
+#: SealedBlob for every one it keeps in the database
+FileSource = Callable[[Any], Iterable["tuple[str | os.PathLike[str], Context] | SealedBlob"]]
 FILE_SOURCES: dict[str, FileSource] = {}
 #: key_status bucket for values whose header cannot be parsed at all
 UNREADABLE: KeyRef = ("<unreadable>", 0)
@@ -155,12 +167,29 @@ def rotate_keys(
     for f in cols:
         _rotate_column(session, f, provider, target, batch_size, report, on_batch)
     for source in srcs:
-        for path, ctx in source(session):
+        pending = 0
+        for item in source(session):
+            if not isinstance(item, tuple):  # a SealedBlob (a Protocol isinstance check would load .data)
+                try:
+                    new = _rewrap_bytes(item.data, item.context, provider)
+                except DecryptionError:
+                    report.failures.append(f"blob:{item.context.row_id}")
+                    continue
+                if new is not None:
+                    item.replace(new)
+                    report.files_rewrapped += 1
+                    pending += 1
+                    if pending >= batch_size:
+                        session.commit()
+                        pending = 0
+                continue
+            path, ctx = item
             try:
                 if _rewrap_file(path, ctx, provider):
                     report.files_rewrapped += 1
             except DecryptionError:
                 report.failures.append(f"file:{path}")
+        session.commit()
     status = key_status(session, fields=cols, file_sources=srcs)
     report.remaining = {k: n for k, n in status.items() if k != target and n}
     if not report.remaining:
@@ -197,11 +226,14 @@ def key_status(
                 except DecryptionError:
                     counts[UNREADABLE] += 1
     for source in _sources(file_sources):
-        for path, _ctx in source(session):
+        for item in source(session):
             # A listed file that is missing raises: better than retiring a key
             # a temporarily unmounted file still needs.
             try:
-                counts[key_version_of_file(path)] += 1
+                if isinstance(item, tuple):
+                    counts[key_version_of_file(item[0])] += 1
+                else:
+                    counts[key_version_of_bytes(item.data)] += 1
             except DecryptionError:
                 counts[UNREADABLE] += 1
     return dict(counts)

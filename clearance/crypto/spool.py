@@ -17,6 +17,7 @@ reordered underneath us without the read failing.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -41,8 +42,10 @@ def _ad(index: int, last: bool) -> bytes:
 class EncryptedSpool:
     """File-like: write() everything, seek(0), then read(). Constant memory."""
 
-    def __init__(self, directory: str | os.PathLike[str], segment: int = SPOOL_SEGMENT) -> None:
-        self._dir = Path(directory)
+    def __init__(self, directory: str | os.PathLike[str] | None, segment: int = SPOOL_SEGMENT) -> None:
+        # directory None: the sealed segments stay in memory (the anonymous desk, whose requests must
+        # leave nothing on disk that dates them; its uploads are bounded and read into memory anyway).
+        self._dir = Path(directory) if directory is not None else None
         self._segment = segment
         self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
         self._wbuf = bytearray()
@@ -80,8 +83,11 @@ class EncryptedSpool:
 
     def _seal(self, chunk: bytes, *, last: bool) -> None:
         if self._file is None:
-            self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._file = tempfile.TemporaryFile(dir=self._dir, prefix=".spool-")
+            if self._dir is None:
+                self._file = io.BytesIO()
+            else:
+                self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+                self._file = tempfile.TemporaryFile(dir=self._dir, prefix=".spool-")
         ct = self._aead.encrypt(_nonce(self._sealed), chunk, _ad(self._sealed, last))
         self._file.write(len(ct).to_bytes(4, "big") + ct)
         self._sealed += 1

@@ -247,3 +247,23 @@ def key_version_of_file(path: str | os.PathLike[str]) -> tuple[str, int]:
     with open(path, "rb") as src:
         _, key, _, _, _ = read_file_header(src)
     return key
+
+
+def _rewrap_bytes(data: bytes, ctx: Context, provider: KeyProvider) -> bytes | None:
+    """The same encrypted file held in memory (a database blob), its DEK re-wrapped under the
+    current KEK; None if it already is current. Segments are untouched."""
+    import io
+
+    head, _, _, _, _ = read_file_header(io.BytesIO(data))
+    new = rewrap_header(head, FILE_PREFIX, ctx, provider)
+    if new is None:
+        return None
+    _, _, pos = parse_header(head, FILE_PREFIX)
+    return new + head[pos:] + data[len(head):]
+
+
+def key_version_of_bytes(data: bytes) -> tuple[str, int]:
+    import io
+
+    _, key, _, _, _ = read_file_header(io.BytesIO(data))
+    return key

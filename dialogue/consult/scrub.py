@@ -14,7 +14,9 @@ submitter is told what was removed (codes from taxonomy.REMOVED):
 * DOCX, XLSX, PPTX — the ZIP is rebuilt: docProps/core.xml and app.xml
   emptied (author, last editor, company, manager, dates, template…),
   custom.xml and thumbnails dropped, names and dates in comments and tracked
-  changes neutralised, every member dated 1980-01-01;
+  changes neutralised, every member dated 1980-01-01; inflated a chunk at a
+  time within limits on expansion ratio, total size and time, so a zip bomb
+  is refused at once (``bomb``) instead of holding a worker;
 * TXT, CSV — no metadata to remove.
 
 Everything happens on bytes in memory; nothing touches the disk. A file that
@@ -25,13 +27,22 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
 MAX_PIXELS = 40_000_000
 MAX_ZIP_MEMBERS = 3000
-MAX_ZIP_TOTAL = 200 * 1024 * 1024
+# Archive limits (zip bombs: a 190 KB DOCX that declared 190 MB once held a worker for 17.5 s and
+# ~200 MB). Honest office files expand 1–20 times (XML compresses well, pictures hardly at all);
+# a desk upload is at most 10 MB. Checked on the declared sizes before anything is inflated, and
+# again on the bytes actually inflated (a central directory can lie), chunk by chunk.
+MAX_ZIP_TOTAL = 40 * 1024 * 1024  # inflated bytes, all members together
+MAX_ZIP_RATIO = 100  # inflated : archive size, for the archive as a whole …
+ZIP_RATIO_FLOOR = 4 * 1024 * 1024  # … once it inflates to more than this (a tiny file may expand a lot harmlessly)
+MAX_ZIP_SECONDS = 5.0  # wall-clock for one archive
+_CHUNK = 1024 * 1024
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -349,12 +360,14 @@ NEUTRAL_DATE = b"1980-01-01T00:00:00Z"
 
 def _ooxml(data: bytes) -> Cleaned:
     found: set[str] = set()
+    budget = _InflateBudget(len(data))
     try:
         zin = zipfile.ZipFile(io.BytesIO(data))
         infos = zin.infolist()
         names = [i.filename for i in infos]
-        if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_ZIP_TOTAL:
+        if len(infos) > MAX_ZIP_MEMBERS:
             raise CleaningRefused("too_complex")
+        budget.check_declared(sum(i.file_size for i in infos))
         if len(set(names)) != len(names) or any(n.startswith("/") or ".." in n.split("/") for n in names):
             raise CleaningRefused("unreadable")
         dropped = {n for n in names if _DROP.match(n)}
@@ -370,8 +383,9 @@ def _ooxml(data: bytes) -> Cleaned:
                     continue
                 if info.date_time != ZIP_EPOCH:
                     found.add("zip_times")
-                content = zin.read(info)
+                content = budget.inflate(zin, info)
                 content = _clean_part(info.filename, content, dropped, found)
+                budget.tick()
                 member = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
                 member.compress_type = zipfile.ZIP_DEFLATED
                 member.external_attr = 0o600 << 16
@@ -386,6 +400,39 @@ def _ooxml(data: bytes) -> Cleaned:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, KeyError, EOFError, NotImplementedError):
         raise CleaningRefused("unreadable") from None
     return Cleaned(result, _ordered(found))
+
+
+class _InflateBudget:
+    """Expansion ratio, total size and time for one archive: a bomb is refused before it costs much."""
+
+    def __init__(self, archive_size: int) -> None:
+        self.archive_size = max(archive_size, 1)
+        self.inflated = 0
+        self.deadline = time.monotonic() + MAX_ZIP_SECONDS
+
+    def _allowed(self, total: int) -> None:
+        if total > ZIP_RATIO_FLOOR and total > MAX_ZIP_RATIO * self.archive_size:
+            raise CleaningRefused("bomb")
+        if total > MAX_ZIP_TOTAL:
+            raise CleaningRefused("too_complex")
+
+    def check_declared(self, declared_total: int) -> None:
+        self._allowed(declared_total)
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise CleaningRefused("too_complex")
+
+    def inflate(self, zin: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+        """The member's bytes, read a chunk at a time and counted as they come (not trusting its declared size)."""
+        parts: list[bytes] = []
+        with zin.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                self.inflated += len(chunk)
+                self._allowed(self.inflated)
+                self.tick()
+                parts.append(chunk)
+        return b"".join(parts)
 
 
 def _clean_part(name: str, content: bytes, dropped: set[str], found: set[str]) -> bytes:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from typing import Any, BinaryIO
 
 from flask_babel import lazy_gettext as _l
@@ -100,6 +99,8 @@ _CLEANING_MESSAGES = {
                     "Remove the password, or send the content another way."),
     "too_many_pixels": _l("%(name)s is too large an image. Send a smaller version."),
     "too_complex": _l("%(name)s is too large or too complex to be cleaned safely."),
+    "bomb": _l("%(name)s would expand to many times its size when opened (a compressed archive bomb), "
+               "so it was not accepted."),
     "unreadable": _l("%(name)s could not be read as the type its name says, so it was not accepted."),
     "unsupported": _l("%(name)s is not a type of file the desk accepts."),
 }
@@ -152,24 +153,15 @@ def _store(session: Session, case: ConsultCase, message: ConsultMessage, prepare
             stored = files.save_upload(
                 session, io.BytesIO(p.data), filename=p.name, owner_table=ConsultMessage.__tablename__,
                 owner_id=message.id, level=0, kinds=DESK_KINDS, max_bytes=len(p.data),
+                in_database=True,  # nothing under the files dir: a new file's ctime would date the visit
             )
         except files.FileRejected as exc:
             raise UploadRefused(f"{p.name}: {exc.message}") from None
-        _blur_file_times(stored)
         att = ConsultAttachment(id=new_id(), case_id=case.id, message_id=message.id, stored_file_id=stored.id)
         att.removed = p.removed
         session.add(att)
         outcomes.append(FileOutcome(p.name, p.removed))
     return outcomes
-
-
-def _blur_file_times(stored: files.StoredFile) -> None:
-    """The encrypted file's modification time says when it was uploaded: set it to midnight."""
-    midnight = clock.day_start_utc(clock.today()).replace(tzinfo=UTC).timestamp()
-    try:
-        os.utime(stored.path, (midnight, midnight))
-    except OSError:
-        pass
 
 
 @event.listens_for(files.StoredFile, "before_insert")

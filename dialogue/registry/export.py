@@ -1,75 +1,44 @@
 """CSV and XLSX downloads of any filtered register list.
 
-Spreadsheet programs run a cell that starts with = + - @ (or a tab / carriage
-return before one) as a formula, so a company called "=HYPERLINK(…)" could act
-on the officer's machine. CSV has no types: such cells get a leading apostrophe
-(as clearance/admin does for the audit CSV). XLSX has types: every cell is
-written as a string, and those cells also carry Excel's "quote prefix" style,
-so the text shows exactly as stored and is never evaluated.
+Cells go through clearance.export_cells (the one helper every export uses):
+text a spreadsheet would run as a formula (= + - @, a tab or carriage return
+first) gets a leading apostrophe, and XLSX cells are always strings.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from clearance.export_cells import csv_writer, xlsx_row, xlsx_workbook
+
 #: the most rows one download carries; the page says when a list was cut
 MAX_EXPORT_ROWS = 100_000
-
-
-def csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """UTF-8 with BOM: Excel on Japanese Windows opens it without garbling."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([csv_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
+    writer = csv_writer(buf, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 def xlsx_bytes(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    wb = Workbook(write_only=True)
+    wb = xlsx_workbook()
     ws = wb.create_sheet(title=_sheet_title(title))
     ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-
-    def cell(value: object, *, head: bool = False) -> WriteOnlyCell:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return WriteOnlyCell(ws, value=value)
-        text = _printable("" if value is None else str(value))
-        c = WriteOnlyCell(ws, value=text)
-        c.data_type = "s"  # openpyxl would otherwise store "=…" as a formula
-        if text.startswith(FORMULA_START):
-            c.quotePrefix = True
-        if head:
-            c.font = bold
-        return c
-
-    ws.append([cell(h, head=True) for h in header])
+    ws.append(xlsx_row(ws, header, bold=True))
     for row in rows:
-        ws.append([cell(v) for v in row])
+        ws.append(xlsx_row(ws, row))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-def _printable(text: str) -> str:
-    # XML 1.0 cannot carry most control characters; openpyxl would refuse the whole file.
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)
 
 
 def _sheet_title(title: str) -> str:

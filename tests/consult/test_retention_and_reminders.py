@@ -28,8 +28,8 @@ def _close(app, officer_id: str) -> str:
 def test_closed_case_is_purged_365_days_after_closing_with_files_and_keys(desk_app, desk_officer, frozen):
     code = Visitor(desk_app.test_client()).new_case("zzPURGEcanary text", files=[(io.BytesIO(b"zzPURGEfile"), "a.txt")])
     with desk_app.app_context():
-        paths = [f.path for f in db.session.execute(select(files.StoredFile)).scalars()]
-    assert paths and all(p.exists() for p in paths)
+        ids = [f.id for f in db.session.execute(select(files.StoredFile)).scalars()]
+        assert ids and all(db.session.get(files.StoredFileBlob, i) is not None for i in ids)  # kept in the database
     case_id = _close(desk_app, desk_officer.id)
     runner = desk_app.test_cli_runner()
 
@@ -43,13 +43,12 @@ def test_closed_case_is_purged_365_days_after_closing_with_files_and_keys(desk_a
     result = runner.invoke(args=["consult-purge"])
     assert "1 case(s) purged" in result.output, result.output
     with desk_app.app_context():
-        for model in (ConsultCase, ConsultMessage, ConsultAttachment, files.StoredFile):
+        for model in (ConsultCase, ConsultMessage, ConsultAttachment, files.StoredFile, files.StoredFileBlob):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0, model
         entry = db.session.execute(select(AuditEntry).where(
             AuditEntry.summary == "Consultation case purged (retention)")).scalar_one()
         assert json.loads(entry.data)["case"] == case_id and "zzPURGE" not in entry.data
         assert audit.verify(db.session) is None
-    assert not any(p.exists() for p in paths), "the encrypted files are gone from disk"
     again = Visitor(desk_app.test_client())
     again.open(code)
     assert again.get("/consult/case").status_code == 303, "the receipt stops working"

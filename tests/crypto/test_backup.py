@@ -30,7 +30,8 @@ def _file_hashes(root: Path) -> dict[str, str]:
 
 @pytest.fixture
 def populated(app_factory, factory, tmp_path):
-    """An app with demo data, accounts with TOTP, mail, two files and every encrypted field filled."""
+    """An app with demo data, accounts with TOTP, mail, two files on disk, one kept in the database
+    (the desk's), and every encrypted field filled."""
     app = app_factory()
     with app.app_context():
         population.seed_demo(db.session, app.config, tmp_path)
@@ -42,10 +43,18 @@ def populated(app_factory, factory, tmp_path):
                               level=2)
         b = files.save_upload(db.session, io.BytesIO("一,二\n".encode()), filename="表.csv", owner_table="t",
                               owner_id="2")
+        desk = files.save_upload(db.session, io.BytesIO(b"desk letter"), filename="letter.txt",
+                                 owner_table="consult_message", owner_id="3", in_database=True)
         db.session.commit()
         sealed = population.fill_registry(db.session, population.canary())
-        stored = {a.id: RANDOM_PDF, b.id: "一,二\n".encode()}
+        stored = {a.id: RANDOM_PDF, b.id: "一,二\n".encode(), desk.id: b"desk letter"}
     return app, sealed, stored
+
+
+def _files_on_disk_count() -> int:
+    """stored_file rows whose ciphertext is a file (not kept in stored_file_blob)."""
+    in_db = db.session.query(files.StoredFileBlob.stored_file_id)
+    return db.session.query(files.StoredFile).filter(files.StoredFile.id.not_in(in_db)).count()
 
 
 def _counts(app) -> dict[str, int]:
@@ -104,12 +113,15 @@ def test_the_manifest_describes_the_archive(populated, tmp_path):
         result = backup.create_backup(db.engine, files.files_dir(), tmp_path / "a.twbk")
         manifest = backup.verify_archive(result.path)
         backend = db.engine.dialect.name
-        n_files = db.session.query(files.StoredFile).count()
-    assert n_files >= len(stored)
+        n_files = _files_on_disk_count()
+        n_rows = db.session.query(files.StoredFile).count()
+        n_blobs = db.session.query(files.StoredFileBlob).count()
+    assert n_files >= len(stored) - 1 and n_blobs >= 1  # the desk's files are kept in the database, so in its dump
     assert manifest["archive_id"] == result.archive_id
     assert manifest["backend"] == backend
-    assert "0005_files" in manifest["schema_revisions"]
-    assert manifest["tables"]["stored_file"] == n_files
+    assert "0016_stored_file_blob" in manifest["schema_revisions"]  # the files branch's head
+    assert manifest["tables"]["stored_file"] == n_rows == n_files + n_blobs
+    assert manifest["tables"]["stored_file_blob"] == n_blobs
     assert manifest["archive_key"] == {"key_id": get_provider().current()[0], "version": get_provider().current()[1]}
     names = [m["name"] for m in manifest["members"]]
     assert names[0] in ("database.sqlite", "database.pgdump")
@@ -229,4 +241,4 @@ def test_restore_keeps_the_previous_files_dir_aside(populated, tmp_path):
     assert result.old_files_dir is not None
     assert (result.old_files_dir / extra_path.parent.name / extra_path.name).exists()
     with app.app_context():
-        assert result.files == db.session.query(files.StoredFile).count() >= len(stored)
+        assert result.files == _files_on_disk_count() >= len(stored) - 1

@@ -288,6 +288,40 @@ def test_rotation_and_key_status_cover_every_stored_file(app_factory, keydir, tm
         assert b"".join(files.open_download(row)) == PDF and row.original_name == "a.pdf"
 
 
+def test_files_kept_in_the_database_round_trip_rotate_check_and_delete(fapp, tmp_path):
+    """The desk's files (in_database=True): nothing under the files dir, and every file duty still covers them."""
+    with fapp.test_request_context():
+        row = files.save_upload(db.session, io.BytesIO(PDF), filename="a.pdf", owner_table="consult_message",
+                                owner_id="1", in_database=True)
+        db.session.rollback()  # a rolled-back upload leaves nothing, row nor blob
+        assert db.session.get(files.StoredFileBlob, row.id) is None
+        row = files.save_upload(db.session, io.BytesIO(PDF), filename="a.pdf", owner_table="consult_message",
+                                owner_id="1", in_database=True)
+        db.session.commit()
+        assert files_on_disk(tmp_path / "files") == [] and not row.path.exists()
+        blob = db.session.get(files.StoredFileBlob, row.id).content
+        assert blob.startswith(b"TWS") and PDF[:32] not in blob
+        assert b"".join(files.open_download(row)) == PDF
+        files.verify(row)
+        old = next(k for k, n in key_status(db.session).items() if n)
+        report = rotate_keys(db.session)
+        assert report.finished and report.files_rewrapped == 1 and not report.failures
+        assert key_status(db.session).get(old, 0) == 0
+        retire_version(db.session, *old)
+        db.session.expire_all()
+        row = db.session.get(files.StoredFile, row.id)
+        assert db.session.get(files.StoredFileBlob, row.id).content != blob  # re-wrapped header
+        assert b"".join(files.open_download(row)) == PDF and row.original_name == "a.pdf"
+        file_id = row.id
+    result = fapp.test_cli_runner().invoke(args=["files-check"])
+    assert result.exit_code == 0 and "0 row(s) without a file" in result.output, result.output
+    with fapp.test_request_context():
+        files.delete_file(db.session, db.session.get(files.StoredFile, file_id))
+        db.session.commit()
+        assert db.session.get(files.StoredFile, file_id) is None
+        assert db.session.get(files.StoredFileBlob, file_id) is None
+
+
 # -- failure closed --------------------------------------------------------------------------------------
 
 
