@@ -122,7 +122,7 @@ def _list_body() -> str:
             mine=bool(form.mine.data), series_id=request.args.get("series", ""),
         )
     number = request.args.get("page", "1")
-    page = service.paginate(db.session, service.list_query(f, current_user.id, utcnow()),
+    page = service.paginate(db.session, service.list_query(db.session, f, current_user.id, utcnow()),
                             int(number) if number.isdigit() and len(number) < 7 else 1, PER_PAGE)
     counts = service.reply_counts(db.session, [row[0].id for row in page.items])
     return render_template("meetings/_list_body.html", form=form, page=page, counts=counts, f=f)
@@ -142,7 +142,7 @@ def upcoming() -> str:
     """The next eight weeks, day by day in the viewer's time zone (a printable agenda)."""
     now = utcnow()
     f = service.ListFilter(period="upcoming", mine=request.args.get("mine") == "1")
-    q = service.list_query(f, current_user.id, now).where(Dialogue.starts_at < now + timedelta(weeks=8)).limit(400)
+    q = service.list_query(db.session, f, current_user.id, now).where(Dialogue.starts_at < now + timedelta(weeks=8)).limit(400)
     rows = db.session.execute(q).all()
     zone = service.viewer_zone(db.session, current_user.id)
     days: dict = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -191,10 +192,13 @@ def _editor_context(minutes: Minutes, doc: Document, base: int, *, errors=(), co
     stored, _rev = service.current(db.session, minutes)
     readable = access.readable_section_keys(db.session, current_user, minutes, stored)
     hidden = {s.key for s in stored.sections} - readable
-    briefings = db.session.execute(
-        select(Briefing.id, Briefing.title, Briefing.level)
-        .where(policy.readable(db.session, current_user, utcnow(), BRIEFING))
-        .order_by(Briefing.sort_at.desc()).limit(300)).all()
+    # Titles are sealed at each briefing's level: the readable ones offered for citing are opened here.
+    briefings = [SimpleNamespace(id=r.id, title=Briefing.title.open_column(r.title_ct, r.id, r.level) or "",
+                                 level=r.level)
+                 for r in db.session.execute(
+                     select(Briefing.id, Briefing.title_ct, Briefing.level)
+                     .where(policy.readable(db.session, current_user, utcnow(), BRIEFING))
+                     .order_by(Briefing.sort_at.desc()).limit(300)).all()]
     companies = sorted({a.company_id for a in stored.attendees if a.company_id})
     names = {c.id: (c.name_ja if _locale() == "ja" else c.name_en) for c in db.session.execute(
         select(Company).where(Company.id.in_(companies))).scalars()} if companies else {}
