@@ -40,7 +40,8 @@ def time_helpers() -> dict:
     def when(utc, tz):
         return times.show(utc, tz, viewer(), str(get_locale()))
 
-    return {"when": when, "cleared": cleared, "viewer_zone": viewer, "dialogue_labels": _LAZY_LABELS, "region_labels": REGIONS}
+    return {"when": when, "cleared": cleared, "dialogue_title": dialogue_title, "viewer_zone": viewer,
+            "dialogue_labels": _LAZY_LABELS, "region_labels": REGIONS}
 
 
 class _Labels:
@@ -73,6 +74,12 @@ def cleared(level: int) -> bool:
         g.cleared_level = (service.cleared_level(db.session, current_user.id)
                            if current_user.is_authenticated else 0)
     return level <= g.cleared_level
+
+
+def dialogue_title(dialogue: Dialogue) -> str:
+    """A dialogue's title where a page about something else names it (minutes, their PDFs): opened only
+    for a reader cleared for the dialogue's level, neutral words for anyone else."""
+    return dialogue.title if cleared(dialogue.level) else _("Classified dialogue")
 
 
 def _name(row, locale: str) -> str:

@@ -110,11 +110,12 @@ def _reading(minutes: Minutes, route: str):
 @bp.get("/minutes")
 @requires(Permission.MINUTES_READ)
 def index() -> str:
-    from dialogue.meetings.service import counterpart_names
+    from dialogue.meetings.service import counterpart_names, readable_dialogues
 
     status = request.args.get("status", "")
+    # Only dialogues the officer may read: of the others the list shows nothing (issue 11).
     q = select(Dialogue).outerjoin(Minutes, Minutes.dialogue_id == Dialogue.id).where(
-        Dialogue.status.in_(("held", "closed")))
+        Dialogue.status.in_(("held", "closed")), readable_dialogues(db.session, current_user.id, utcnow()))
     if status == "none":
         q = q.where(Minutes.id.is_(None))
     elif status in STATUSES:
@@ -560,9 +561,12 @@ def _participant_minutes(minutes_id: str, route: str) -> Minutes:
 @bp.get("/portal/minutes")
 @requires(Permission.PORTAL_MINUTES)
 def portal_index() -> str:
+    from dialogue.meetings.service import readable_dialogues
+
     rows = db.session.execute(
         select(Minutes, Dialogue).join(Dialogue, Dialogue.id == Minutes.dialogue_id)
-        .where(access.participant_filter(current_user)).order_by(Dialogue.starts_at.desc())
+        .where(access.participant_filter(current_user), readable_dialogues(db.session, current_user.id, utcnow()))
+        .order_by(Dialogue.starts_at.desc())
     ).all()
     return render_template("minutes/portal_index.html", rows=rows, now=utcnow(), **_vocab())
 

@@ -44,6 +44,14 @@ def full(session: Session, minutes, user, locale: str, *, route: str = "pdf", on
     shown_addenda, withheld_addenda = access.readable_addenda(session, user, service.addenda(session, minutes))
     label = join(outcome.label(doc), *(service.addendum_label(session, a) for a in shown_addenda))
     dialogue = session.get(Dialogue, minutes.dialogue_id)
+    # The dialogue's title and venue are sealed at its level: shown only to a reader cleared for it, and
+    # then the PDF carries material at that level too (its label covers it).
+    from clearance import policy
+    from dialogue.meetings.service import cleared_level
+
+    named = dialogue.level <= cleared_level(session, user.id)
+    if named:
+        label = join(label, policy.label_of(session, "dialogue", dialogue.id, dialogue.level))
     html = {}
     for s in outcome.shown(doc):
         try:
@@ -54,7 +62,9 @@ def full(session: Session, minutes, user, locale: str, *, route: str = "pdf", on
         c = counterpart_of(session, dialogue)
         local = times.to_local(dialogue.starts_at, dialogue.time_zone)
         context = {
-            "m": minutes, "d": dialogue, "doc": doc, "rev": rev, "outcome": outcome, "html": html,
+            "m": minutes, "d": dialogue, "doc": doc,
+            "dialogue_title": dialogue.title if named else _("Classified dialogue"),
+            "venue": (dialogue.venue or "") if named else "", "rev": rev, "outcome": outcome, "html": html,
             "sections": outcome.shown(doc), "withheld": len(outcome.denied),
             "decisions_readable": (doc.decisions() is None or doc.decisions().key in outcome.readable),
             "counterpart": (c.name_ja if locale == "ja" else c.name_en) if c is not None else "",
@@ -68,7 +78,7 @@ def full(session: Session, minutes, user, locale: str, *, route: str = "pdf", on
         }
         pdf = render_pdf("reports/pdf_minutes.html", context, label=label,
                          reader=Reader(user.display_name, user.id, utcnow()),
-                         title=_("Minutes: %(title)s", title=dialogue.title), on_stage=on_stage)
+                         title=_("Minutes: %(title)s", title=context["dialogue_title"]), on_stage=on_stage)
     return pdf, _filename(dialogue, "minutes" if locale != "ja" else "議事録")
 
 

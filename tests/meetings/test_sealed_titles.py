@@ -119,3 +119,35 @@ def test_lists_show_a_classified_title_only_to_readers_who_may_read_it(app, worl
     # and a search for words not in the title finds nothing (the search decrypts, it does not guess)
     assert did not in l1_client.get("/dialogues?period=all&q=" + quote("存在しない語")).get_data(as_text=True)
     assert bid not in l2.get("/briefings?q=" + quote("存在しない語")).get_data(as_text=True)
+
+
+def test_a_level_change_reseals_title_venue_link_and_agenda(app, world):
+    """Raising the level re-seals every sealed field of the dialogue and of its agenda items."""
+    from dataclasses import replace
+
+    import pytest
+
+    from clearance.auth.models import UserAccount
+    from clearance.crypto import DecryptionError
+    from dialogue.meetings import service
+    from dialogue.meetings.models import AgendaItem
+    from tests.meetings.helpers import notifier, plan
+
+    grant(app, world.officer.id, 2)
+    did = plan(app, world.officer.id, counterpart=world.chain, start=soon(days=8), title="公開の対話",
+               venue="本館2階", online_url="https://meet.example.go.jp/x", agenda=["第一議題", "第二議題"])
+    with app.test_request_context():
+        d = db.session.get(Dialogue, did)
+        data = replace(service.input_of(db.session, d), level=2)
+        service.edit_dialogue(db.session, db.session.get(UserAccount, world.officer.id), d, data, notifier(app))
+        db.session.commit()
+    with app.app_context():
+        d = db.session.get(Dialogue, did)
+        assert (d.level, d.title, d.venue, d.online_url) == (2, "公開の対話", "本館2階", "https://meet.example.go.jp/x")
+        assert [a.title for a in d.agenda] == ["第一議題", "第二議題"]
+        for a in d.agenda:
+            assert AgendaItem.title.open_column(a.title_ct, a.id, 2) == a.title
+            with pytest.raises(DecryptionError):
+                AgendaItem.title.open_column(a.title_ct, a.id, 0)  # no longer at the old level
+        with pytest.raises(DecryptionError):
+            Dialogue.title.open_column(d.title_ct, did, 0)
