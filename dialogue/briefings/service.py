@@ -125,6 +125,25 @@ class Page:
 #: how many briefings (readable and matching the other filters, newest first) a title search
 #: decrypts: titles are sealed, so SQL cannot search them (docs/SECURITY.md §2)
 TITLE_SEARCH_SCAN = 2000
+_SCAN_CHUNK = 200
+
+
+def _title_matches(session: Session, where: Sequence[ColumnElement[bool]], order: Sequence[Any], text: str,
+                   enough: int) -> list[str]:
+    """Ids of readable briefings (``where`` includes visible()) whose title contains ``text``
+    (case-insensitive), in list order: candidates are decrypted a chunk at a time, stopping at
+    ``enough`` matches (the page asked for and one more) or after TITLE_SEARCH_SCAN candidates."""
+    needle, found, offset = text.casefold(), [], 0
+    while offset < TITLE_SEARCH_SCAN and len(found) < enough:
+        chunk = session.execute(select(Briefing.id, Briefing.title_ct, Briefing.level).where(*where)
+                                .order_by(*order).offset(offset).limit(min(_SCAN_CHUNK, TITLE_SEARCH_SCAN - offset))
+                                ).all()
+        found += [r.id for r in chunk
+                  if needle in (Briefing.title.open_column(r.title_ct, r.id, r.level) or "").casefold()]
+        if len(chunk) < _SCAN_CHUNK:
+            break
+        offset += _SCAN_CHUNK
+    return found
 
 
 def list_page(session: Session, v: Viewer, now: datetime, filters: Filters, page: int = 1,
@@ -152,11 +171,7 @@ def list_page(session: Session, v: Viewer, now: datetime, filters: Filters, page
             where.append(Briefing.status == filters.status)
     order = (Briefing.sort_at.desc(), Briefing.id.desc())
     if filters.q:
-        needle = filters.q.strip()[:100].casefold()
-        candidates = session.execute(select(Briefing.id, Briefing.title_ct, Briefing.level).where(*where)
-                                     .order_by(*order).limit(TITLE_SEARCH_SCAN)).all()
-        ids = [r.id for r in candidates
-               if needle in (Briefing.title.open_column(r.title_ct, r.id, r.level) or "").casefold()]
+        ids = _title_matches(session, where, order, filters.q.strip()[:100], page * per_page + 1)
         wanted = ids[(page - 1) * per_page:page * per_page + 1]
         where = [Briefing.id.in_(wanted)]
         offset = 0
