@@ -1203,11 +1203,13 @@ def counterpart_names():
 TITLE_SEARCH_SCAN = 2000
 
 
-def readable_dialogues(session: Session, user_id: str, now: datetime) -> ColumnElement[bool]:
+def readable_dialogues(session: Session, user_id: str, now: datetime, level: int | None = None
+                       ) -> ColumnElement[bool]:
     """WHERE clause: the dialogues this account may read now. Dialogues carry a level and no
     compartments, so the policy's standing (cleared_level) decides; every list goes through it, so
-    a reader sees nothing of a dialogue above them (issue 11: not even that it exists)."""
-    return Dialogue.level <= cleared_level(session, user_id, now)
+    a reader sees nothing of a dialogue above them (issue 11: not even that it exists). `level`:
+    the account's cleared_level if the caller has just read it (a view reads it once a request)."""
+    return Dialogue.level <= (cleared_level(session, user_id, now) if level is None else level)
 
 
 def title_matches(session: Session, where: Sequence[ColumnElement[bool]], order: Sequence[Any], text: str,
@@ -1220,14 +1222,14 @@ def title_matches(session: Session, where: Sequence[ColumnElement[bool]], order:
     return [r.id for r in rows if needle in (Dialogue.title.open_column(r.title_ct, r.id, r.level) or "").casefold()]
 
 
-def list_query(session: Session, f: ListFilter, user_id: str, now: datetime):
+def list_query(session: Session, f: ListFilter, user_id: str, now: datetime, level: int | None = None):
     """The officers' list: only dialogues the account may read (readable_dialogues), filtered."""
     (a, g, c), ja, en = counterpart_names()
     q = (select(Dialogue, ja, en)
          .outerjoin(a, a.id == Dialogue.association_id)
          .outerjoin(g, g.id == Dialogue.group_id)
          .outerjoin(c, c.id == Dialogue.company_id))
-    where: list[ColumnElement[bool]] = [readable_dialogues(session, user_id, now)]
+    where: list[ColumnElement[bool]] = [readable_dialogues(session, user_id, now, level)]
     if f.status:
         where.append(Dialogue.status == f.status)
     if f.format:
