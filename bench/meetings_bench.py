@@ -157,11 +157,13 @@ def generate(companies: int, groups: int, dialogues: int, invitations: int, port
                 past = starts < now
                 fmt = rng.choice(["association", "supply_chain", "technology", "company"])
                 row_id = new_id()
-                # the purpose sealed at the row's level, as the app does (no status reason: NULL)
+                # title and purpose sealed at the row's level, as the app does (no venue, link or status
+                # reason: NULL)
                 purpose_ct = Dialogue.purpose.seal_column("ベンチマーク用の対話の目的。", row_id, 0)
+                title_ct = Dialogue.title.seal_column(f"ベンチ対話{n}", row_id, 0)
                 row = {"id": row_id, "format": fmt, "association_id": None, "group_id": None, "company_id": None,
-                       "title": f"ベンチ対話{n}", "purpose_ct": purpose_ct, "region": rng.choice(regions), "venue": "",
-                       "online_url": "", "starts_at": starts, "ends_at": starts + timedelta(hours=2),
+                       "title_ct": title_ct, "purpose_ct": purpose_ct, "region": rng.choice(regions),
+                       "starts_at": starts, "ends_at": starts + timedelta(hours=2),
                        "time_zone": "Asia/Tokyo", "level": 0, "sequence": 0,
                        "status": (rng.choices(["held", "closed", "cancelled"], [3, 6, 1])[0] if past
                                   else rng.choice(["planned", "invited"])),
@@ -175,8 +177,8 @@ def generate(companies: int, groups: int, dialogues: int, invitations: int, port
                     row["group_id"] = rng.choice([g for g, k in grp if k == kind])
                 rows.append(row)
                 hosts += [{"dialogue_id": row["id"], "user_id": o} for o in rng.sample(officers, min(2, len(officers)))]
-                agenda += [{"id": new_id(), "dialogue_id": row["id"], "position": i, "title": f"議題{i}"}
-                           for i in (1, 2, 3)]
+                agenda += [{"id": (item := new_id()), "dialogue_id": row["id"], "position": i,
+                            "title_ct": AgendaItem.title.seal_column(f"議題{i}", item, 0)} for i in (1, 2, 3)]
             for i in range(0, len(rows), 2000):
                 s.execute(insert(Dialogue), rows[i:i + 2000])
             s.execute(insert(dialogue_host), hosts)

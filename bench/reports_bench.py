@@ -101,7 +101,7 @@ def populate(app, items: int, paragraphs: int) -> tuple[str, str]:
         db.session.flush()
         db.session.execute(insert(dialogue_host), [{"dialogue_id": d.id, "user_id": officer.id}])
         for i, title in enumerate(("脅威・リスク認識の共有", "サプライチェーン上の課題", "政府の支援策", "今後の進め方"), 1):
-            db.session.add(AgendaItem(id=new_id(), dialogue_id=d.id, position=i, title=title))
+            db.session.add(AgendaItem(id=new_id(), dialogue=d, position=i, title=title))
         db.session.add(Invitation(id=new_id(), dialogue_id=d.id, company_id=company.id, user_id=member.id,
                                   status="accepted"))
         db.session.flush()

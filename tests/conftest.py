@@ -201,3 +201,19 @@ def empty_db(tmp_path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+
+def heads_before(revision: str, *, keep_below: tuple[str, ...] = ()) -> list[str]:
+    """The heads to upgrade to before seeding rows in clear for a test of `revision`: every head that
+    neither is it nor needs it, nor is or needs one of `keep_below` (later migrations that drop
+    columns the test's seed names; its final `upgrade heads` runs them)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(ROOT / "migrations"))
+    out = []
+    for head in script.get_heads():
+        below = {r.revision for r in script.iterate_revisions(head, "base")}
+        if revision not in below and not below & set(keep_below):
+            out.append(head)
+    return out

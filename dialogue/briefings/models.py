@@ -56,7 +56,9 @@ class Briefing(db.Model):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: sealed at the briefing's level like the body (issue 11: titles are material too); NULL only in
+    #: rows written before 0013's sealing ran
+    title_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: the list line, sealed at the briefing's level like the body (so lists decrypt one page of them)
     summary_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: Markdown, sealed at the briefing's level (lowering the level in SQL makes it unreadable)
@@ -86,6 +88,7 @@ class Briefing(db.Model):
     #: list order: creation, then release time
     sort_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, index=True)
 
+    title = EncryptedField("title_ct", level="level")
     summary = EncryptedField("summary_ct", level="level")
     body = EncryptedField("body_ct", level="level")
     withdrawn_reason = EncryptedField("withdrawn_reason_ct", level="level")

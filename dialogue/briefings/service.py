@@ -122,8 +122,28 @@ class Page:
         return join(*(r.label for r in self.items))
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+#: how many briefings (readable and matching the other filters, newest first) a title search
+#: decrypts: titles are sealed, so SQL cannot search them (docs/SECURITY.md §2)
+TITLE_SEARCH_SCAN = 2000
+_SCAN_CHUNK = 200
+
+
+def _title_matches(session: Session, where: Sequence[ColumnElement[bool]], order: Sequence[Any], text: str,
+                   enough: int) -> list[str]:
+    """Ids of readable briefings (``where`` includes visible()) whose title contains ``text``
+    (case-insensitive), in list order: candidates are decrypted a chunk at a time, stopping at
+    ``enough`` matches (the page asked for and one more) or after TITLE_SEARCH_SCAN candidates."""
+    needle, found, offset = text.casefold(), [], 0
+    while offset < TITLE_SEARCH_SCAN and len(found) < enough:
+        chunk = session.execute(select(Briefing.id, Briefing.title_ct, Briefing.level).where(*where)
+                                .order_by(*order).offset(offset).limit(min(_SCAN_CHUNK, TITLE_SEARCH_SCAN - offset))
+                                ).all()
+        found += [r.id for r in chunk
+                  if needle in (Briefing.title.open_column(r.title_ct, r.id, r.level) or "").casefold()]
+        if len(chunk) < _SCAN_CHUNK:
+            break
+        offset += _SCAN_CHUNK
+    return found
 
 
 def list_page(session: Session, v: Viewer, now: datetime, filters: Filters, page: int = 1,
@@ -131,28 +151,36 @@ def list_page(session: Session, v: Viewer, now: datetime, filters: Filters, page
     """One page of the briefings this viewer may read, newest first.
 
     No total count: counting every readable row would make the page cost grow
-    with the table; "next" is known from one extra row. The search covers
-    titles only: summaries are sealed, so SQL cannot see them, and only the
-    page's own summaries are decrypted."""
+    with the table; "next" is known from one extra row. Titles and summaries
+    are sealed at each briefing's level, so only the page's own are decrypted;
+    the search covers titles, decrypting the newest TITLE_SEARCH_SCAN readable
+    candidates (SQL cannot see sealed text, and what is not readable is never
+    a candidate: visible() is in the WHERE clause)."""
     page = max(1, min(page, 10_000))
-    q = select(Briefing.id, Briefing.title, Briefing.summary_ct, Briefing.level, Briefing.status,
-               Briefing.released_at, Briefing.expires_at, Briefing.sort_at).where(visible(v, now))
-    if filters.q:
-        needle = _like(filters.q.strip()[:100])
-        q = q.where(Briefing.title.ilike(needle, escape="\\"))
+    where: list[ColumnElement[bool]] = [visible(v, now)]
     for kind, code in (("risk", filters.risk), ("sector", filters.sector)):
         if code:
-            q = q.where(exists(select(BriefingTag.code).where(
+            where.append(exists(select(BriefingTag.code).where(
                 BriefingTag.briefing_id == Briefing.id, BriefingTag.kind == kind, BriefingTag.code == code)))
     if filters.level is not None:
-        q = q.where(Briefing.level == filters.level)
+        where.append(Briefing.level == filters.level)
     if filters.status and v.can_write:
         if filters.status == "expired":
-            q = q.where(Briefing.status == "released", Briefing.expires_at <= now)
+            where += [Briefing.status == "released", Briefing.expires_at <= now]
         else:
-            q = q.where(Briefing.status == filters.status)
+            where.append(Briefing.status == filters.status)
+    order = (Briefing.sort_at.desc(), Briefing.id.desc())
+    if filters.q:
+        ids = _title_matches(session, where, order, filters.q.strip()[:100], page * per_page + 1)
+        wanted = ids[(page - 1) * per_page:page * per_page + 1]
+        where = [Briefing.id.in_(wanted)]
+        offset = 0
+    else:
+        offset = (page - 1) * per_page
     rows = session.execute(
-        q.order_by(Briefing.sort_at.desc(), Briefing.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
+        select(Briefing.id, Briefing.title_ct, Briefing.summary_ct, Briefing.level, Briefing.status,
+               Briefing.released_at, Briefing.expires_at, Briefing.sort_at)
+        .where(*where).order_by(*order).offset(offset).limit(per_page + 1)
     ).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
@@ -166,8 +194,9 @@ def list_page(session: Session, v: Viewer, now: datetime, filters: Filters, page
     items = []
     for r in rows:
         status = "expired" if r.status == "released" and r.expires_at is not None and r.expires_at <= now else r.status
+        title = Briefing.title.open_column(r.title_ct, r.id, r.level) or ""
         summary = Briefing.summary.open_column(r.summary_ct, r.id, r.level) or ""
-        items.append(Row(r.id, r.title, summary, Label.of(r.level, codes.get(r.id, ())), status,
+        items.append(Row(r.id, title, summary, Label.of(r.level, codes.get(r.id, ())), status,
                          r.released_at, r.sort_at))
     return Page(items, page, per_page, more)
 

@@ -64,14 +64,13 @@ def seed_meetings(session: Session, rng: random.Random, now: datetime | None = N
                  region: str | None = None, host: UserAccount = lead, **kw) -> Dialogue:
         # Sealed at the level (Dialogue.__init__ takes id and level first, whatever the order here)
         d = Dialogue(id=new_id(), format=fmt, title=title, purpose=kw.pop("purpose", None), region=region,
-                     venue=kw.pop("venue", VENUES.get(region or "", "")), online_url=kw.pop("online_url", ""),
+                     venue=kw.pop("venue", VENUES.get(region or "")) or None, online_url=kw.pop("online_url", None),
                      starts_at=starts, ends_at=starts + timedelta(hours=hours), time_zone=TZ, level=kw.pop("level", 0),
                      status=status, status_reason=kw.pop("status_reason", None), sequence=0, created_by=host.id,
                      created_at=now, updated_at=now, **kw)
         session.add(d)
         session.flush()
-        session.execute(insert(AgendaItem), [{"id": new_id(), "dialogue_id": d.id, "position": i, "title": t}
-                                             for i, t in enumerate(AGENDA, 1)])
+        session.add_all([AgendaItem(id=new_id(), dialogue=d, position=i, title=t) for i, t in enumerate(AGENDA, 1)])
         hosts = {host.id, lead.id}
         session.execute(insert(dialogue_host), [{"dialogue_id": d.id, "user_id": h} for h in sorted(hosts)])
         counts["dialogues"] += 1

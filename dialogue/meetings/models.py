@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clearance.crypto import EncryptedField
+from clearance.crypto import EncryptedField, resealing
 from clearance.db import db, new_id, utcnow
 
 FORMATS = ("association", "supply_chain", "technology", "company")
@@ -61,7 +62,8 @@ class Dialogue(db.Model):
     """対話 — one meeting of the strategic dialogue with its counterpart.
 
     Purpose and status reason are sealed at the dialogue's level: construct with ``id`` (and
-    ``level``), and change the level inside ``resealing(dialogue)`` (service._apply does)."""
+    ``level``), and change the level with ``dialogue.reseal(level)`` (service._apply does): it re-seals
+    the agenda items too, whose titles are sealed at the dialogue's level."""
 
     __tablename__ = "dialogue"
     __table_args__ = (
@@ -86,13 +88,16 @@ class Dialogue(db.Model):
     association_id: Mapped[str | None] = mapped_column(ForeignKey("association.id", ondelete="RESTRICT"), index=True)
     group_id: Mapped[str | None] = mapped_column(ForeignKey("company_group.id", ondelete="RESTRICT"), index=True)
     company_id: Mapped[str | None] = mapped_column(ForeignKey("company.id", ondelete="RESTRICT"), index=True)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: the title, sealed at the dialogue's level (NULL only in rows written before 0013's sealing
+    #: ran; the app always writes one). Lists decrypt the titles of the page they show.
+    title_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: what the ministry means to discuss, sealed at the dialogue's level (NULL: none given)
     purpose_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: taxonomy.REGIONS code of where it takes place; NULL for online-only
     region: Mapped[str | None] = mapped_column(String(16), index=True)
-    venue: Mapped[str] = mapped_column(String(300), nullable=False, default="")
-    online_url: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    #: where it takes place and the online-meeting link, sealed at the dialogue's level (NULL: none)
+    venue_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    online_url_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: naive UTC
     starts_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
     ends_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
@@ -120,8 +125,13 @@ class Dialogue(db.Model):
 
     # Bound to the row's level: shown only where the dialogue is, and a level lowered in SQL
     # makes them unreadable instead of showing them to someone not cleared for them.
+    # Title, venue and link are material too (issue 11): a level-1 dialogue's title says what it is
+    # about, its venue and link where and how to join it.
+    title = EncryptedField("title_ct", level="level")
     purpose = EncryptedField("purpose_ct", level="level")
     status_reason = EncryptedField("status_reason_ct", level="level")
+    venue = EncryptedField("venue_ct", level="level")
+    online_url = EncryptedField("online_url_ct", level="level")
 
     def __init__(self, **kwargs: Any) -> None:
         # The sealed fields are bound to id and level: set those first, whatever the keyword order
@@ -129,6 +139,14 @@ class Dialogue(db.Model):
         first = {k: kwargs.pop(k) for k in ("id", "level") if k in kwargs}
         first.setdefault("level", 0)
         super().__init__(**first, **kwargs)
+
+    def reseal(self, level: int) -> None:
+        """Change the level, re-sealing every sealed field of the dialogue and of its agenda items."""
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(resealing(self))
+            for item in self.agenda:
+                stack.enter_context(resealing(item))
+            self.level = level
 
 
 class AgendaItem(db.Model):
@@ -140,9 +158,26 @@ class AgendaItem(db.Model):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     dialogue_id: Mapped[str] = mapped_column(ForeignKey("dialogue.id", ondelete="CASCADE"), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
-    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    #: sealed at the dialogue's level (derived: the item has no level of its own); written with
+    #: AgendaItem.title.seal_column(text, id, dialogue.level) by Core inserts
+    title_ct: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
     dialogue: Mapped[Dialogue] = relationship(back_populates="agenda")
+
+    title = EncryptedField("title_ct", level=lambda item: item.level_of_dialogue())
+
+    def __init__(self, **kwargs: Any) -> None:
+        # The title is sealed at the dialogue's level: set it once the dialogue is known.
+        title = kwargs.pop("title", None)
+        super().__init__(**kwargs)
+        if title is not None:
+            self.title = title
+
+    def level_of_dialogue(self) -> int:
+        if self.dialogue is None:
+            raise TypeError("AgendaItem: construct with dialogue=<Dialogue> (its title is sealed at the dialogue's "
+                            "level), or insert rows with AgendaItem.title.seal_column(text, id, level)")
+        return self.dialogue.level
 
 
 class Invitation(db.Model):

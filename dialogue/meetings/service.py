@@ -13,14 +13,14 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from clearance import audit
 from clearance.audit import Kind
 from clearance.auth.models import UserAccount
-from clearance.crypto import resealing
 from clearance.db import new_id, utcnow
 from clearance.permissions import COMPANY_ROLES, Role
 from clearance.scoping import own_company
@@ -118,11 +118,16 @@ class Conflict:
 
     host_name: str
     dialogue_id: str
-    title: str
+    title_ct: bytes | None
     starts_at: datetime
     ends_at: datetime
     time_zone: str
     level: int = 0
+
+    @property
+    def title(self) -> str:
+        """Opened only when shown: the form shows it to officers cleared for the level."""
+        return Dialogue.title.open_column(self.title_ct, self.dialogue_id, self.level) or ""
 
 
 def _counterpart(session: Session, fmt: str, counterpart_id: str) -> dict[str, str | None]:
@@ -186,7 +191,7 @@ def host_conflicts(session: Session, host_ids: Sequence[str], spans: Sequence[tu
         return []
     overlap = or_(*[and_(Dialogue.starts_at < end, Dialogue.ends_at > start) for start, end in spans])
     q = (
-        select(UserAccount.display_name, Dialogue.id, Dialogue.title, Dialogue.starts_at, Dialogue.ends_at,
+        select(UserAccount.display_name, Dialogue.id, Dialogue.title_ct, Dialogue.starts_at, Dialogue.ends_at,
                Dialogue.time_zone, Dialogue.level)
         .join(dialogue_host, dialogue_host.c.dialogue_id == Dialogue.id)
         .join(UserAccount, UserAccount.id == dialogue_host.c.user_id)
@@ -250,13 +255,13 @@ def _apply(dialogue: Dialogue, data: DialogueInput, ids: dict[str, str | None], 
         ids["association_id"], ids["group_id"], ids["company_id"])
     dialogue.title = data.title.strip()[:200]
     if dialogue.level != data.level:
-        # Purpose and status reason are sealed at the level: open them under the old one, seal under the new.
-        with resealing(dialogue):
-            dialogue.level = data.level
+        # Title, purpose, venue, link, reason and the agenda are sealed at the level: open them under
+        # the old one, seal under the new.
+        dialogue.reseal(data.level)
     dialogue.purpose = data.purpose.strip() or None
     dialogue.region = data.region or None
-    dialogue.venue = data.venue.strip()[:300]
-    dialogue.online_url = data.online_url.strip()[:500]
+    dialogue.venue = data.venue.strip()[:300] or None
+    dialogue.online_url = data.online_url.strip()[:500] or None
     dialogue.starts_at, dialogue.ends_at = span
     dialogue.time_zone = data.time_zone
     dialogue.answer_by = answer_by
@@ -264,9 +269,15 @@ def _apply(dialogue: Dialogue, data: DialogueInput, ids: dict[str, str | None], 
     dialogue.updated_at = utcnow()
 
 
-def _agenda_rows(dialogue_id: str, agenda: Iterable[str]) -> list[dict]:
+def _agenda_rows(dialogue_id: str, level: int, agenda: Iterable[str]) -> list[dict]:
+    """Core insert rows, each title sealed at the dialogue's level under the item's own id."""
     items = [a.strip()[:300] for a in agenda if a.strip()]
-    return [{"id": new_id(), "dialogue_id": dialogue_id, "position": n, "title": t} for n, t in enumerate(items, 1)]
+    rows = []
+    for n, t in enumerate(items, 1):
+        item_id = new_id()
+        rows.append({"id": item_id, "dialogue_id": dialogue_id, "position": n,
+                     "title_ct": AgendaItem.title.seal_column(t, item_id, level)})
+    return rows
 
 
 def create_dialogues(session: Session, actor: UserAccount, data: DialogueInput, rule: str | None = None) -> list[Dialogue]:
@@ -291,13 +302,14 @@ def create_dialogues(session: Session, actor: UserAccount, data: DialogueInput, 
         session.add(d)
         made.append(d)
     session.flush()
-    agenda = [row for d in made for row in _agenda_rows(d.id, data.agenda)]
+    agenda = [row for d in made for row in _agenda_rows(d.id, d.level, data.agenda)]
     if agenda:
         session.execute(insert(AgendaItem), agenda)
     session.execute(insert(dialogue_host), [{"dialogue_id": d.id, "user_id": h} for d in made for h in hosts])
     audit.append(session, realm=REALM, kind=Kind.CHANGE,
                  summary="Dialogue series planned" if series_id else "Dialogue planned",
-                 data={"dialogues": [d.id for d in made], "title": made[0].title, "series": series_id,
+                 # No title: the audit log is in clear and read by administrators without clearance.
+                 data={"dialogues": [d.id for d in made], "level": made[0].level, "series": series_id,
                        "rule": p.rule, "conflicts_confirmed": len(p.conflicts)},
                  **_actor_fields(actor))
     return made
@@ -333,7 +345,7 @@ def update_dialogue(session: Session, actor: UserAccount, dialogue: Dialogue, da
         changed.append("agenda")
         session.execute(delete(AgendaItem).where(AgendaItem.dialogue_id == dialogue.id))
         session.expire(dialogue, ["agenda"])
-        rows = _agenda_rows(dialogue.id, new_agenda)
+        rows = _agenda_rows(dialogue.id, dialogue.level, new_agenda)
         if rows:
             session.execute(insert(AgendaItem), rows)
     old_hosts = {h.id for h in hosts_of(session, dialogue.id)}
@@ -437,7 +449,7 @@ def input_of(session: Session, d: Dialogue) -> DialogueInput:
         format=d.format, counterpart_id=d.association_id or d.group_id or d.company_id or "", title=d.title,
         start_local=local_input(d.starts_at, d.time_zone), end_local=local_input(d.ends_at, d.time_zone),
         time_zone=d.time_zone, purpose=d.purpose or "", agenda=[a.title for a in d.agenda], region=d.region,
-        venue=d.venue, online_url=d.online_url, host_ids=[h.id for h in hosts_of(session, d.id)], level=d.level,
+        venue=d.venue or "", online_url=d.online_url or "", host_ids=[h.id for h in hosts_of(session, d.id)], level=d.level,
         answer_by_local=local_input(d.answer_by, d.time_zone), seat_limit=d.seat_limit,
     )
 
@@ -1186,35 +1198,65 @@ def counterpart_names():
     return (a, g, c), ja, en
 
 
-def list_query(f: ListFilter, user_id: str, now: datetime):
+#: how many dialogues (those matching the other filters, nearest first in the list's order) the title
+#: search decrypts: titles are sealed, so SQL cannot search them (docs/SECURITY.md §2)
+TITLE_SEARCH_SCAN = 2000
+
+
+def readable_dialogues(session: Session, user_id: str, now: datetime, level: int | None = None
+                       ) -> ColumnElement[bool]:
+    """WHERE clause: the dialogues this account may read now. Dialogues carry a level and no
+    compartments, so the policy's standing (cleared_level) decides; every list goes through it, so
+    a reader sees nothing of a dialogue above them (issue 11: not even that it exists). `level`:
+    the account's cleared_level if the caller has just read it (a view reads it once a request)."""
+    return Dialogue.level <= (cleared_level(session, user_id, now) if level is None else level)
+
+
+def title_matches(session: Session, where: Sequence[ColumnElement[bool]], order: Sequence[Any], text: str,
+                  scan: int = TITLE_SEARCH_SCAN) -> list[str]:
+    """Ids of the dialogues selected by `where` (which must include readable_dialogues) whose title
+    contains `text`, case-insensitively: the first `scan` of them in `order` are decrypted here."""
+    needle = text.casefold()
+    rows = session.execute(select(Dialogue.id, Dialogue.title_ct, Dialogue.level).where(*where)
+                           .order_by(*order).limit(scan)).all()
+    return [r.id for r in rows if needle in (Dialogue.title.open_column(r.title_ct, r.id, r.level) or "").casefold()]
+
+
+def list_query(session: Session, f: ListFilter, user_id: str, now: datetime, level: int | None = None):
+    """The officers' list: only dialogues the account may read (readable_dialogues), filtered."""
     (a, g, c), ja, en = counterpart_names()
     q = (select(Dialogue, ja, en)
          .outerjoin(a, a.id == Dialogue.association_id)
          .outerjoin(g, g.id == Dialogue.group_id)
          .outerjoin(c, c.id == Dialogue.company_id))
-    if f.q:
-        needle = f"%{f.q.strip()[:100]}%"
-        q = q.where(or_(Dialogue.title.ilike(needle), ja.ilike(needle), en.ilike(needle)))
+    where: list[ColumnElement[bool]] = [readable_dialogues(session, user_id, now, level)]
     if f.status:
-        q = q.where(Dialogue.status == f.status)
+        where.append(Dialogue.status == f.status)
     if f.format:
-        q = q.where(Dialogue.format == f.format)
+        where.append(Dialogue.format == f.format)
     if f.region:
-        q = q.where(Dialogue.region == f.region)
+        where.append(Dialogue.region == f.region)
     if f.series_id:
-        q = q.where(Dialogue.series_id == f.series_id[:36])
+        where.append(Dialogue.series_id == f.series_id[:36])
     if f.mine:
-        q = q.where(exists().where(dialogue_host.c.dialogue_id == Dialogue.id, dialogue_host.c.user_id == user_id))
+        where.append(exists().where(dialogue_host.c.dialogue_id == Dialogue.id, dialogue_host.c.user_id == user_id))
     # The starts_at bounds are implied (a dialogue lasts at most MAX_DURATION) and let the
     # database walk ix_dialogue_starts_at in order instead of sorting every match.
     if f.period == "upcoming":
-        q = q.where(Dialogue.ends_at >= now, Dialogue.starts_at >= now - MAX_DURATION)
-        q = q.order_by(Dialogue.starts_at, Dialogue.id)
+        where += [Dialogue.ends_at >= now, Dialogue.starts_at >= now - MAX_DURATION]
+        order: list[Any] = [Dialogue.starts_at, Dialogue.id]
     elif f.period == "past":
-        q = q.where(Dialogue.ends_at < now, Dialogue.starts_at < now).order_by(Dialogue.starts_at.desc(), Dialogue.id)
+        where += [Dialogue.ends_at < now, Dialogue.starts_at < now]
+        order = [Dialogue.starts_at.desc(), Dialogue.id]
     else:
-        q = q.order_by(Dialogue.starts_at.desc(), Dialogue.id)
-    return q
+        order = [Dialogue.starts_at.desc(), Dialogue.id]
+    if f.q:
+        text = f.q.strip()[:100]
+        needle = f"%{text}%"
+        # Counterpart names are public (the register) and searched in SQL; titles are sealed.
+        q = q.where(or_(ja.ilike(needle), en.ilike(needle),
+                        Dialogue.id.in_(title_matches(session, where, order, text))))
+    return q.where(*where).order_by(*order)
 
 
 def reply_counts(session: Session, dialogue_ids: Sequence[str]) -> dict[str, dict[str, int]]:

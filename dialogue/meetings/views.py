@@ -40,7 +40,8 @@ def time_helpers() -> dict:
     def when(utc, tz):
         return times.show(utc, tz, viewer(), str(get_locale()))
 
-    return {"when": when, "cleared": cleared, "viewer_zone": viewer, "dialogue_labels": _LAZY_LABELS, "region_labels": REGIONS}
+    return {"when": when, "cleared": cleared, "dialogue_title": dialogue_title, "viewer_zone": viewer,
+            "dialogue_labels": _LAZY_LABELS, "region_labels": REGIONS}
 
 
 class _Labels:
@@ -67,12 +68,21 @@ _LAZY_LABELS = _LazyLabels()
 
 def cleared(level: int) -> bool:
     """May the signed-in user read a dialogue at this level? (asked once per request)"""
-    if level <= 0:
-        return True
+    return level <= 0 or level <= viewer_level()
+
+
+def viewer_level() -> int:
+    """The signed-in user's cleared_level, read once per request (lists filter on it, rows show by it)."""
     if "cleared_level" not in g:
         g.cleared_level = (service.cleared_level(db.session, current_user.id)
                            if current_user.is_authenticated else 0)
-    return level <= g.cleared_level
+    return g.cleared_level
+
+
+def dialogue_title(dialogue: Dialogue) -> str:
+    """A dialogue's title where a page about something else names it (minutes, their PDFs): opened only
+    for a reader cleared for the dialogue's level, neutral words for anyone else."""
+    return dialogue.title if cleared(dialogue.level) else _("Classified dialogue")
 
 
 def _name(row, locale: str) -> str:
@@ -122,7 +132,7 @@ def _list_body() -> str:
             mine=bool(form.mine.data), series_id=request.args.get("series", ""),
         )
     number = request.args.get("page", "1")
-    page = service.paginate(db.session, service.list_query(f, current_user.id, utcnow()),
+    page = service.paginate(db.session, service.list_query(db.session, f, current_user.id, utcnow(), viewer_level()),
                             int(number) if number.isdigit() and len(number) < 7 else 1, PER_PAGE)
     counts = service.reply_counts(db.session, [row[0].id for row in page.items])
     return render_template("meetings/_list_body.html", form=form, page=page, counts=counts, f=f)
@@ -142,7 +152,7 @@ def upcoming() -> str:
     """The next eight weeks, day by day in the viewer's time zone (a printable agenda)."""
     now = utcnow()
     f = service.ListFilter(period="upcoming", mine=request.args.get("mine") == "1")
-    q = service.list_query(f, current_user.id, now).where(Dialogue.starts_at < now + timedelta(weeks=8)).limit(400)
+    q = service.list_query(db.session, f, current_user.id, now, viewer_level()).where(Dialogue.starts_at < now + timedelta(weeks=8)).limit(400)
     rows = db.session.execute(q).all()
     zone = service.viewer_zone(db.session, current_user.id)
     days: dict = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -102,11 +103,12 @@ def _reading(minutes: Minutes, route: str | None, number: int | None = None) -> 
 @bp.get("/minutes")
 @requires(Permission.MINUTES_READ)
 def index() -> str:
-    from dialogue.meetings.service import counterpart_names
+    from dialogue.meetings.service import counterpart_names, readable_dialogues
 
     status = request.args.get("status", "")
+    # Only dialogues the officer may read: of the others the list shows nothing (issue 11).
     q = select(Dialogue).outerjoin(Minutes, Minutes.dialogue_id == Dialogue.id).where(
-        Dialogue.status.in_(("held", "closed")))
+        Dialogue.status.in_(("held", "closed")), readable_dialogues(db.session, current_user.id, utcnow()))
     if status == "none":
         q = q.where(Minutes.id.is_(None))
     elif status in STATUSES:
@@ -183,10 +185,13 @@ def _editor_context(minutes: Minutes, copy: ReaderCopy, shown: Document, base: i
     from dialogue.briefings.models import Briefing
     from dialogue.registry.models import Company
 
-    briefings = db.session.execute(
-        select(Briefing.id, Briefing.title, Briefing.level)
-        .where(policy.readable(db.session, current_user, utcnow(), BRIEFING))
-        .order_by(Briefing.sort_at.desc()).limit(300)).all()
+    # Titles are sealed at each briefing's level: the readable ones offered for citing are opened here.
+    briefings = [SimpleNamespace(id=r.id, title=Briefing.title.open_column(r.title_ct, r.id, r.level) or "",
+                                 level=r.level)
+                 for r in db.session.execute(
+                     select(Briefing.id, Briefing.title_ct, Briefing.level)
+                     .where(policy.readable(db.session, current_user, utcnow(), BRIEFING))
+                     .order_by(Briefing.sort_at.desc()).limit(300)).all()]
     companies = sorted({a.company_id for a in copy.doc.attendees if a.company_id})
     names = {c.id: (c.name_ja if _locale() == "ja" else c.name_en) for c in db.session.execute(
         select(Company).where(Company.id.in_(companies))).scalars()} if companies else {}
@@ -543,9 +548,12 @@ def _participant_minutes(minutes_id: str, route: str) -> Minutes:
 @bp.get("/portal/minutes")
 @requires(Permission.PORTAL_MINUTES)
 def portal_index() -> str:
+    from dialogue.meetings.service import readable_dialogues
+
     rows = db.session.execute(
         select(Minutes, Dialogue).join(Dialogue, Dialogue.id == Minutes.dialogue_id)
-        .where(access.participant_filter(current_user)).order_by(Dialogue.starts_at.desc())
+        .where(access.participant_filter(current_user), readable_dialogues(db.session, current_user.id, utcnow()))
+        .order_by(Dialogue.starts_at.desc())
     ).all()
     return render_template("minutes/portal_index.html", rows=rows, now=utcnow(), **_vocab())
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from clearance.auth.models import UserAccount
 from clearance.scoping import own_company
 from dialogue.meetings.models import Dialogue, Invitation
+from dialogue.meetings.service import readable_dialogues
 from dialogue.portal.models import Notification
 
 
@@ -27,11 +28,14 @@ class PortalRow:
 
 def company_invitations(session: Session, user: UserAccount, now: datetime, *, upcoming: bool = True,
                         limit: int = 100) -> list[PortalRow]:
-    """The company's invitations (the user's own first), for dialogues still ahead or recently past."""
+    """The company's invitations (the user's own first), for dialogues still ahead or recently past.
+
+    Only dialogues the user may read now: of one above their standing (a colleague's classified
+    dialogue, or their own after their clearance lapsed) they see nothing, not even a placeholder."""
     q = (select(Invitation, Dialogue, UserAccount.display_name)
          .join(Dialogue, Dialogue.id == Invitation.dialogue_id)
          .join(UserAccount, UserAccount.id == Invitation.user_id)
-         .where(own_company(user, Invitation.company_id)))
+         .where(own_company(user, Invitation.company_id), readable_dialogues(session, user.id, now)))
     if upcoming:
         q = q.where(Dialogue.ends_at >= now).order_by(Dialogue.starts_at, Invitation.id)
     else:

@@ -39,11 +39,20 @@ def full(session: Session, minutes, user, locale: str, *, route: str = "pdf", on
 
     c = reader_view(session, user, minutes, route=route)  # the one gate: only what this reader may read
     dialogue = session.get(Dialogue, minutes.dialogue_id)
+    # The dialogue's title and venue are sealed at its level: shown only to a reader cleared for it, and
+    # then the PDF carries material at that level too (its label covers it).
+    from clearance import policy
+    from dialogue.meetings.service import cleared_level
+
+    named = dialogue.level <= cleared_level(session, user.id)
+    label = join(c.label, policy.label_of(session, "dialogue", dialogue.id, dialogue.level)) if named else c.label
     with force_locale(locale):
         counterpart = counterpart_of(session, dialogue)
         local = times.to_local(dialogue.starts_at, dialogue.time_zone)
         context = {
             "m": minutes, "d": dialogue, "copy": c,
+            "dialogue_title": dialogue.title if named else _("Classified dialogue"),
+            "venue": (dialogue.venue or "") if named else "",
             "counterpart": (counterpart.name_ja if locale == "ja" else counterpart.name_en)
             if counterpart is not None else "",
             "format_label": str(FORMAT_LABELS.get(dialogue.format, "")),
@@ -52,9 +61,9 @@ def full(session: Session, minutes, user, locale: str, *, route: str = "pdf", on
             "status_label": str(service_status(minutes.status)),
             "subtopic_label": _subtopic_label, "withheld_text": withheld_text,
         }
-        pdf = render_pdf("reports/pdf_minutes.html", context, label=c.label,
+        pdf = render_pdf("reports/pdf_minutes.html", context, label=label,
                          reader=Reader(user.display_name, user.id, utcnow()),
-                         title=_("Minutes: %(title)s", title=dialogue.title), on_stage=on_stage)
+                         title=_("Minutes: %(title)s", title=context["dialogue_title"]), on_stage=on_stage)
     return pdf, _filename(dialogue, "minutes" if locale != "ja" else "議事録")
 
 

@@ -393,3 +393,32 @@ def test_attachments_are_stored_at_the_briefings_level_and_odd_files_are_refused
         (stored,) = files.files_of(db.session, "briefing", bid)
         assert stored.level == 1 and stored.original_name == "figures.csv"
     assert "figures.csv" in client.get(f"/briefings/{bid}").get_data(as_text=True)
+
+
+def test_the_title_search_pages_through_sealed_titles_chunk_by_chunk(app, factory, monkeypatch):
+    """Titles are sealed: the search decrypts readable candidates a chunk at a time, in list order, and
+    stops at TITLE_SEARCH_SCAN of them (docs/SECURITY.md §2)."""
+    from clearance.auth.models import UserAccount
+    from dialogue.briefings import service as briefings
+
+    monkeypatch.setattr(briefings, "_SCAN_CHUNK", 3)
+    member = _member(app, factory)
+    for i in range(30):
+        briefing(app, title=f"{'Harbour' if i % 3 == 0 else 'Other'} note {i:02d}",
+                 sort_at=utcnow() - timedelta(minutes=i))
+    client = app.test_client()
+    sign_in(client, member)
+    first = client.get("/briefings?q=harbour").get_data(as_text=True)  # 10 matches, 20 a page: one page
+    assert "Harbour note 00" in first and "Harbour note 27" in first and "Other note" not in first
+    assert 'rel="next"' not in first
+    with app.app_context():
+        v = briefings.viewer(db.session, db.session.get(UserAccount, member.id))
+
+        def titles(page: int) -> tuple[list[str], bool]:
+            p = briefings.list_page(db.session, v, utcnow(), briefings.Filters(q="HARBOUR"), page, per_page=2)
+            return [r.title for r in p.items], p.has_next
+
+        assert titles(1) == (["Harbour note 00", "Harbour note 03"], True)
+        assert titles(5) == (["Harbour note 24", "Harbour note 27"], False)
+        monkeypatch.setattr(briefings, "TITLE_SEARCH_SCAN", 12)  # only the 12 newest candidates are searched
+        assert titles(2) == (["Harbour note 06", "Harbour note 09"], False)

@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
 from clearance.db import db, new_id
-from tests.conftest import ROOT, base_overrides
+from tests.conftest import ROOT, base_overrides, heads_before
 from tests.crypto import population
 
 REVISION = "0011_sealed_reasons"
@@ -33,9 +32,8 @@ def _insert(session, table: str, **values) -> None:
 def _at_every_other_head() -> None:
     from flask_migrate import upgrade
 
-    for head in ScriptDirectory(MIGRATIONS).get_heads():
-        if head != REVISION:
-            upgrade(directory=MIGRATIONS, revision=head)
+    for head in heads_before(REVISION):
+        upgrade(directory=MIGRATIONS, revision=head)
 
 
 def _seed_in_clear(session, marker: str) -> dict[str, str]:

@@ -48,7 +48,7 @@ def held_dialogue(app, host_id: str, invitees: list[tuple[str, str, str]], *, ti
         copy_compartments(db.session, "dialogue", d.id, compartments)
         db.session.execute(insert(dialogue_host), [{"dialogue_id": d.id, "user_id": host_id}])
         for pos, text in enumerate(agenda, start=1):
-            db.session.add(AgendaItem(id=new_id(), dialogue_id=d.id, position=pos, title=text))
+            db.session.add(AgendaItem(id=new_id(), dialogue=d, position=pos, title=text))
         for user_id, company, status in invitees:
             db.session.add(Invitation(id=new_id(), dialogue_id=d.id, company_id=company, user_id=user_id,
                                       status=status, invited_by=host_id))

@@ -398,6 +398,9 @@ def _fix_object_ids(world: World, placeholder: str, real: str) -> None:
 def _dialogue(world: World, uid: dict[str, str], label: Label, *, status: str = "invited", days: int = 10) -> str:
     from dialogue.meetings.models import AgendaItem, Dialogue, Invitation, dialogue_host
 
+    # A dialogue carries a level and no compartments (the planning form offers none, docs/DECISIONS.md):
+    # planting a compartment would describe a state the product cannot reach.
+    label = Label.of(label.level)
     invited = frozenset({world.companies["cert"], world.companies["uncert"]})
     right = LabelRight(label, companies=invited)
     did = new_id()
@@ -413,7 +416,6 @@ def _dialogue(world: World, uid: dict[str, str], label: Label, *, status: str = 
         d.status_reason = world.plant("dialogue.status_reason", label, right, did)
     db.session.add(d)
     db.session.flush()
-    copy_compartments(db.session, "dialogue", did, label.compartments)
     db.session.execute(insert(dialogue_host), [{"dialogue_id": did, "user_id": uid["officer_l2"]}])
     for pos in (1, 2):
         db.session.add(AgendaItem(id=new_id(), dialogue_id=did, position=pos,

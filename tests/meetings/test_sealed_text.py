@@ -230,10 +230,10 @@ def test_a_level_lowered_in_sql_makes_purpose_and_status_reason_unreadable(app, 
     audits = _crypto_audits(app)
     assert len(audits) == before + 4
     assert {(a["table"], a["row_id"]) for a in audits[before:]} == {("dialogue", did)}
-    assert {a["column"] for a in audits[before:]} <= {"purpose", "status_reason"}
+    assert {a["column"] for a in audits[before:]} <= {"title", "purpose", "status_reason", "venue", "online_url"}
     with app.app_context():
         d = db.session.get(Dialogue, did)
-        for field in ("purpose", "status_reason"):
+        for field in ("title", "purpose", "status_reason"):
             with pytest.raises(DecryptionError) as exc:
                 getattr(d, field)
             assert exc.value.where == ("dialogue", field, did)
