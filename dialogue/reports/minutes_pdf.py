@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from clearance.db import utcnow
-from clearance.labels import PUBLIC
+from clearance.labels import PUBLIC, join
 from dialogue.meetings import times
 from dialogue.meetings.labels import FORMAT_LABELS
 from dialogue.meetings.models import Dialogue

@@ -40,7 +40,6 @@ from clearance.people import (
     ClearanceCompartment,
     CompanyCertification,
     PersonalClearance,
-    copy_compartments,
     handlers_of,
     set_handlers,
 )
