@@ -192,7 +192,7 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
-        return render(e.code or 500)
+        return render(e.code or 500, getattr(e, "user_message", None))  # clearance.forms.InputRefused says what
 
     @app.errorhandler(Exception)
     def internal_error(e: Exception):

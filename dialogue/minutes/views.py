@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from clearance import bounds
 from clearance.db import db, utcnow
 from clearance.labels import LEVEL_LABELS, Compartment, Label
 from clearance.permissions import Permission, requires
@@ -118,7 +119,7 @@ def index() -> str:
         q = q.where(Minutes.id.is_(None))
     elif status in STATUSES:
         q = q.where(Minutes.status == status)
-    page = db.paginate(q.order_by(Dialogue.starts_at.desc(), Dialogue.id), per_page=30, max_per_page=30,
+    page = db.paginate(q.order_by(Dialogue.starts_at.desc(), Dialogue.id), page=bounds.page_number(), per_page=30, max_per_page=30,
                        error_out=False)
     ids = [d.id for d in page.items]
     (a, g, c), ja, en = counterpart_names()
@@ -330,11 +331,8 @@ def revisions(minutes_id: str) -> str:
 @requires(Permission.MINUTES_READ)
 def compare(minutes_id: str) -> str:
     minutes = _officer_minutes(minutes_id)
-    try:
-        a = int(request.args.get("a", minutes.current_revision - 1))
-        b = int(request.args.get("b", minutes.current_revision))
-    except ValueError:
-        abort(404)
+    latest = minutes.current_revision
+    a, b = bounds.revision_number("a", max(1, latest - 1), latest), bounds.revision_number("b", latest, latest)
     ra, rb = service.revision(db.session, minutes, a), service.revision(db.session, minutes, b)
     if ra is None or rb is None:
         abort(404)
