@@ -28,7 +28,18 @@ from flask_wtf.file import FileField as FlaskFileField
 from flask_wtf.form import _Auto, _is_submitted
 from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
-from wtforms import DateField, DateTimeField, DateTimeLocalField, DecimalField, FileField, FloatField, IntegerField
+from wtforms import (
+    DateField,
+    DateTimeField,
+    DateTimeLocalField,
+    DecimalField,
+    FileField,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+)
 from wtforms.fields import MultipleFileField
 
 from clearance import bounds
@@ -83,6 +94,15 @@ def _out_of_bounds(field: Any) -> str | None:
     return None
 
 
+def _drop_blank_choices(field: Any) -> None:
+    """`Optional()` ends validation, choice check included, when the raw input is whitespace: a choice
+    of "\t" would reach the view as if it had been offered. No choice is blank, so blank means none."""
+    if isinstance(field, SelectMultipleField) and isinstance(field.data, list):
+        field.data = [v for v in field.data if not (isinstance(v, str) and not v.strip())]
+    elif isinstance(field, SelectField | RadioField) and isinstance(field.data, str) and not field.data.strip():
+        field.data = ""
+
+
 class SafeForm(FlaskForm):
     class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form: Any, formdata: Any) -> Any:
@@ -94,6 +114,7 @@ class SafeForm(FlaskForm):
         # Bounds first, so inline validators (a period's end after its start…) never see 9999-12-31.
         refused = {}
         for field in self:
+            _drop_blank_choices(field)
             message = _out_of_bounds(field)
             if message:
                 refused[field.name] = message

@@ -219,7 +219,12 @@ def item_measures(item_id: str) -> Response | tuple[str, int]:
     form.measures.choices = [(m.id, m.title(_locale())) for m in service.measures(db.session)]
     if not form.validate_on_submit():
         return _render_item(entry, measures=form)
-    service.set_measures(db.session, entry, form.measures.data or [], actor=current_user)
+    try:
+        service.set_measures(db.session, entry, form.measures.data or [], actor=current_user)
+    except service.FeedbackInvalid as exc:
+        db.session.rollback()
+        _apply_form_errors(form, exc.errors)
+        return _render_item(entry, measures=form), 400
     db.session.commit()
     flash(_("Linked measures saved."), "success")
     return redirect(url_for("feedback.item", item_id=item_id))
