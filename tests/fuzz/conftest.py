@@ -1,7 +1,7 @@
 """One seeded app for the whole fuzz module: the demo data set, every role signed in, every page crawled.
 
 Budget: TAIWA_FUZZ_SECONDS (random phase, default 8 s per backend) and TAIWA_FUZZ_EXAMPLES
-(hypothesis examples per batch, default 40). `make fuzz` sets TAIWA_FUZZ_SECONDS=600.
+(hypothesis examples per batch, default 20). `make fuzz` sets TAIWA_FUZZ_SECONDS=600.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ FUZZ_SECONDS = float(os.environ.get("TAIWA_FUZZ_SECONDS", "8"))
 #: a long run (make fuzz) crawls every role fully and sends every kind of bad input to every form of every role;
 #: the CI run sends the main kinds once to each distinct form
 THOROUGH = FUZZ_SECONDS > 60 or os.environ.get("TAIWA_FUZZ_THOROUGH") == "1"
-FUZZ_EXAMPLES = int(os.environ.get("TAIWA_FUZZ_EXAMPLES", "40"))
+FUZZ_EXAMPLES = int(os.environ.get("TAIWA_FUZZ_EXAMPLES", "20"))
 FUZZ_SEED = int(os.environ.get("TAIWA_FUZZ_SEED", "0")) or random.SystemRandom().randrange(1, 2**31)
 
 STAFF = data.STAFF_DOMAIN

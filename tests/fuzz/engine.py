@@ -25,6 +25,7 @@ from werkzeug.routing import Rule
 
 from clearance.auth.models import UserAccount
 from clearance.db import db
+from clearance.permissions import PRE_AUTH_ENDPOINTS, PUBLIC_ENDPOINTS, required_permission, role_has
 from tests.factories import Person, sign_in
 
 #: converters whose values the fuzzer replaces with junk
@@ -246,6 +247,15 @@ class Fuzzer:
 
     # -- crawling -----------------------------------------------------------------------------------------------
 
+    def may_open(self, role: RoleClient, endpoint: str) -> bool:
+        """Whether the guard lets this role reach the view (clearance.guard's rule, read, not re-decided)."""
+        if endpoint in PUBLIC_ENDPOINTS or endpoint in PRE_AUTH_ENDPOINTS:
+            return True
+        if role.person is None:
+            return False
+        permission = required_permission(self.app.view_functions[endpoint])
+        return permission is not None and role_has(role.person.role, permission)
+
     def endpoint_of(self, path: str, method: str = "GET") -> tuple[str, dict[str, Any]] | None:
         try:
             return self.adapter.match(path, method=method)
@@ -281,6 +291,8 @@ class Fuzzer:
                 continue  # slow to render and without forms; the route walk still reaches them
             if any(v in self.protected_ids for v in args.values()):
                 continue  # never hand the fuzzer its own accounts' ids
+            if not self.may_open(role, endpoint):
+                continue  # a 403 or a sign-in redirect has no forms; the route walk still sends it junk
             per[endpoint] += 1
             if args:
                 role.ids[endpoint].append(args)
