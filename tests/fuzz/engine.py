@@ -168,6 +168,7 @@ class Fuzzer:
         self.rng = rng
         self.failures: list[Failure] = []
         self.known: list[Failure] = []
+        self.slow: list[str] = []  # requests over 2 s: shown with the statistics
         self.catcher: TracebackCatcher | None = None
         self.requests = 0
         self.statuses: dict[int, int] = defaultdict(int)
@@ -181,12 +182,16 @@ class Fuzzer:
     def send(self, role: RoleClient, method: str, url: str, what: str, **kw: Any):
         self.requests += 1
         logged = len(self.catcher.records) if self.catcher else 0
+        started = time.monotonic()
         try:
             resp = role.client.open(url, method=method, **kw)
         except Exception as exc:  # the test client raised: an unhandled error that escaped the handlers
             self.failures.append(Failure(role.name, method, url, 0, what, f"{type(exc).__name__}: {exc}"))
             return None
         self.statuses[resp.status_code] += 1
+        took = time.monotonic() - started
+        if took > 2:
+            self.slow.append(f"{took:.1f}s {method} {url[:100]} [{role.name}, {what}] {resp.status_code}")
         if resp.status_code >= 500:
             body = resp.get_data(as_text=True)
             failure = Failure(role.name, method, url, resp.status_code, what, _summary(kw, body))

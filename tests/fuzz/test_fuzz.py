@@ -156,6 +156,7 @@ def test_the_crawl_found_forms_for_every_role(fuzz):
         assert role.name == "anonymous" or role.signed_out == 0 or role.person
     assert any(f.action.startswith("/consult") for f in fuzz.roles[0].forms.values()), "the desk's forms"
     assert sum(len(r.forms) for r in fuzz.roles) > 60
+    print("\nslow:", *fuzz.slow[:20], sep="\n  ")
     print("\ncrawl:", {r.name: (len(r.forms), len(r.pages), sum(map(len, r.ids.values()))) for r in fuzz.roles},
           f"{fuzz.requests} requests")
     _check(fuzz, "crawl")
