@@ -292,7 +292,7 @@ class Fuzzer:
             endpoint, args = match
             if endpoint in {"auth.logout", "auth.login_cancel"} or per[endpoint] >= per_endpoint:
                 continue
-            if not downloads and re.search(r"\.(pdf|xlsx|csv|ics|zip)$|/download", path):
+            if not downloads and re.search(r"[./](pdf|xlsx|csv|ics|zip)$|/download", path):
                 continue  # slow to render and without forms; the route walk still reaches them
             if any(v in self.protected_ids for v in args.values()):
                 continue  # never hand the fuzzer its own accounts' ids
