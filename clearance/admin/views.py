@@ -56,7 +56,8 @@ def accounts_list() -> str:
             q = q.where(or_(UserAccount.email.like(needle), UserAccount.display_name.ilike(needle)))
         if form.role.data:
             q = q.where(UserAccount.role == form.role.data)
-    page = db.paginate(q.order_by(UserAccount.role, UserAccount.email), page=bounds.page_number(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(q.order_by(UserAccount.role, UserAccount.email),
+                       page=bounds.page_number(), per_page=PER_PAGE, error_out=False)
     companies = dict(db.session.execute(select(Company.id, Company.name_ja)).all()) if current_user.can(Permission.USERS_MANAGE) else {}
     return render_template("admin/accounts.html", form=form, page=page, roles=role_labels(), companies=companies)
 

@@ -53,7 +53,8 @@ def _apply_form_errors(form, errors: dict[str, str]) -> None:
 @requires(Permission.FEEDBACK_READ)
 def items() -> str:
     filters = analysis.parse_filters(request.args)
-    page = db.paginate(service.items_query(filters), page=bounds.page_number(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    page = db.paginate(service.items_query(filters),
+                       page=bounds.page_number(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
     companies = _company_names([i.company_id for i in page.items])
     labelled = _with_compartments([i.id for i in page.items if i.level == 0])
     may = readable_ids(db.session, current_user, [i.id for i in page.items if i.level > 0])

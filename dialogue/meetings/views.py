@@ -121,7 +121,8 @@ def _list_body() -> str:
             period=form.period.data if form.period.data in ("upcoming", "past", "all") else "upcoming",
             mine=bool(form.mine.data), series_id=request.args.get("series", ""),
         )
-    page = service.paginate(db.session, service.list_query(f, current_user.id, utcnow()), bounds.page_number(), PER_PAGE)
+    page = service.paginate(db.session, service.list_query(f, current_user.id, utcnow()),
+                            bounds.page_number(), PER_PAGE)
     counts = service.reply_counts(db.session, [row[0].id for row in page.items])
     return render_template("meetings/_list_body.html", form=form, page=page, counts=counts, f=f)
 

@@ -119,7 +119,8 @@ def index() -> str:
         q = q.where(Minutes.id.is_(None))
     elif status in STATUSES:
         q = q.where(Minutes.status == status)
-    page = db.paginate(q.order_by(Dialogue.starts_at.desc(), Dialogue.id), page=bounds.page_number(), per_page=30, max_per_page=30,
+    page = db.paginate(q.order_by(Dialogue.starts_at.desc(), Dialogue.id),
+                       page=bounds.page_number(), per_page=30, max_per_page=30,
                        error_out=False)
     ids = [d.id for d in page.items]
     (a, g, c), ja, en = counterpart_names()
