@@ -225,7 +225,7 @@ def item_measures(item_id: str) -> Response | tuple[str, int]:
     except service.FeedbackInvalid as exc:
         db.session.rollback()
         _apply_form_errors(form, exc.errors)
-        return _render_item(entry, measures=form), 400
+        return _render_item(entry, measures=form)  # 400: a form was given
     db.session.commit()
     flash(_("Linked measures saved."), "success")
     return redirect(url_for("feedback.item", item_id=item_id))
