@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 APT_RUN := fonts-noto-cjk fonts-ipaexfont libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b poppler-utils
 APT_TEST := chromium postgresql redis-server redis-tools
 
-.PHONY: run test bench lint setup setup-dev system-packages system-packages-test translations instance-keys db-upgrade clean
+.PHONY: run test fuzz bench lint setup setup-dev system-packages system-packages-test translations instance-keys db-upgrade clean
 
 run: setup db-upgrade
 	umask 077; $(BIN)/flask seed-demo --if-empty
@@ -20,6 +20,9 @@ run: setup db-upgrade
 test: setup-dev system-packages-test
 	$(BIN)/ruff check .
 	scripts/run-tests.sh
+
+fuzz: setup-dev system-packages-test
+	scripts/run-fuzz.sh
 
 bench: setup-dev system-packages-test
 	scripts/run-bench.sh

@@ -258,7 +258,13 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
-        return render(e.code or 500)
+        try:
+            # An abort after a write keeps nothing of it (teardown would roll back too); rolled back now, its
+            # open write transaction cannot hold SQLite's lock while the session is saved on another connection.
+            db.session.rollback()
+        except Exception:  # the database may be what failed
+            app.logger.warning("rollback after an HTTP error failed")
+        return render(e.code or 500, getattr(e, "user_message", None))  # clearance.forms.InputRefused says what
 
     @app.errorhandler(Exception)
     def internal_error(e: Exception):

@@ -4,11 +4,11 @@ there is deliberately no field for questionnaire or investigation data."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clearance.forms import SafeForm
 from clearance.labels import LEVEL_LABELS, Level
 
 _REQ = _l("This field is required.")
@@ -25,7 +25,7 @@ def clearance_level_choices() -> list[tuple]:
     ] + [("3", _l("特定秘密 (Specially Designated Secrets) — not handled in Taiwa"), {"disabled": True})]
 
 
-class ClearanceForm(FlaskForm):
+class ClearanceForm(SafeForm):
     level = SelectField(_l("Level"), choices=[], validate_choice=False, default="1")
     agency = StringField(_l("Assessing agency"), validators=[InputRequired(_REQ), Length(max=120)])
     notified_on = DateField(_l("Result notified on"), validators=[InputRequired(_REQ)])
@@ -35,7 +35,7 @@ class ClearanceForm(FlaskForm):
     reason = TextAreaField(_l("Reason for this record"), validators=[InputRequired(_REQ), Length(min=5, max=2000)])
 
 
-class CertificationForm(FlaskForm):
+class CertificationForm(SafeForm):
     level = SelectField(_l("Highest level"), choices=[], validate_choice=False, default="1")
     agency = StringField(_l("Certifying agency"), validators=[InputRequired(_REQ), Length(max=120)])
     certified_on = DateField(_l("Certified on"), validators=[InputRequired(_REQ)])
@@ -47,17 +47,17 @@ class CertificationForm(FlaskForm):
     reason = TextAreaField(_l("Reason for this record"), validators=[InputRequired(_REQ), Length(min=5, max=2000)])
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(SafeForm):
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(_REQ), Length(min=5, max=2000)])
 
 
-class CompartmentForm(FlaskForm):
+class CompartmentForm(SafeForm):
     code = StringField(_l("Code"), validators=[InputRequired(_REQ), Length(min=2, max=16)])
     name_ja = StringField(_l("Name (Japanese)"), validators=[InputRequired(_REQ), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[InputRequired(_REQ), Length(max=120)])
 
 
-class PeopleFilterForm(FlaskForm):
+class PeopleFilterForm(SafeForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
@@ -65,7 +65,7 @@ class PeopleFilterForm(FlaskForm):
     standing = SelectField(_l("Clearance"), choices=[], validate_choice=False)
 
 
-class CompanyFilterForm(FlaskForm):
+class CompanyFilterForm(SafeForm):
     class Meta:
         csrf = False
 

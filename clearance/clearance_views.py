@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 
-from clearance import people
+from clearance import bounds, people
 from clearance.auth.models import UserAccount
 from clearance.clearance_forms import (
     CertificationForm,
@@ -128,7 +128,7 @@ def people_list() -> str:
         elif standing == "pending":
             q = q.where(select(PersonalClearance.id).where(PersonalClearance.user_id == UserAccount.id,
                                                            PersonalClearance.status == "pending").exists())
-    page_no = _page_no()
+    page_no = bounds.page_number()
     rows = db.session.execute(q.order_by(UserAccount.company_id.is_not(None), UserAccount.display_name,
                                          UserAccount.id).offset((page_no - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
     more = len(rows) > PER_PAGE
@@ -190,14 +190,6 @@ def person(user_id: str) -> Response | tuple[str, int] | str:
                            names=_names(ids), company=company, cert=cert, cert_departments=cert_departments,
                            reason_form=ReasonForm(), levels=LEVEL_LABELS, roles=role_labels(),
                            is_company=target.role in COMPANY_ROLES, now=utcnow()), status
-
-
-def _page_no() -> int:
-    """?page=, clamped: no offset a database cannot hold."""
-    try:
-        return max(1, min(int(request.args.get("page", "1")), 10_000))
-    except ValueError:
-        return 1
 
 
 def _int(value: str | None) -> int:
@@ -271,7 +263,7 @@ def companies() -> str:
     if form.validate() and form.q.data:
         needle = "%" + form.q.data.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         q = q.where(or_(Company.name_ja.ilike(needle, escape="\\"), Company.name_en.ilike(needle, escape="\\")))
-    page_no = _page_no()
+    page_no = bounds.page_number()
     rows = db.session.execute(q.order_by(cc.id.is_(None), Company.name_ja).offset((page_no - 1) * PER_PAGE)
                               .limit(PER_PAGE + 1)).all()
     more = len(rows) > PER_PAGE

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from clearance.forms import SafeForm
 
 _REQ = _l("This field is required.")
 
 
-class AccountForm(FlaskForm):
+class AccountForm(SafeForm):
     email = EmailField(_l("E-mail address"), validators=[InputRequired(_REQ), Email(_l("Enter a valid e-mail address.")), Length(max=254)])
     display_name = StringField(_l("Name"), validators=[InputRequired(_REQ), Length(max=120)])
     role = SelectField(_l("Role"), choices=[])
@@ -16,11 +17,11 @@ class AccountForm(FlaskForm):
     department = StringField(_l("Department"), validators=[Optional(), Length(max=120)])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(SafeForm):
     role = SelectField(_l("Role"), choices=[])
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(SafeForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
@@ -45,7 +46,7 @@ def _bounded(field) -> None:
         raise ValidationError(_l("Dates must lie between 2000 and 2100."))
 
 
-class AccountFilterForm(FlaskForm):
+class AccountFilterForm(SafeForm):
     class Meta:
         csrf = False
 

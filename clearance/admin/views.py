@@ -24,7 +24,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from clearance import accounts, audit, audit_labels
+from clearance import accounts, audit, audit_labels, bounds
 from clearance.admin.forms import AccountFilterForm, AccountForm, AuditFilterForm, RoleForm
 from clearance.audit import AuditEntry, Kind
 from clearance.auth.forms import EmptyForm
@@ -56,7 +56,8 @@ def accounts_list() -> str:
             q = q.where(or_(UserAccount.email.like(needle), UserAccount.display_name.ilike(needle)))
         if form.role.data:
             q = q.where(UserAccount.role == form.role.data)
-    page = db.paginate(q.order_by(UserAccount.role, UserAccount.email), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(q.order_by(UserAccount.role, UserAccount.email),
+                       page=bounds.page_number(), per_page=PER_PAGE, error_out=False)
     companies = dict(db.session.execute(select(Company.id, Company.name_ja)).all()) if current_user.can(Permission.USERS_MANAGE) else {}
     return render_template("admin/accounts.html", form=form, page=page, roles=role_labels(), companies=companies)
 
@@ -219,7 +220,7 @@ def _audit_form() -> AuditFilterForm:
 @requires(Permission.AUDIT_READ)
 def audit_log() -> str:
     form = _audit_form()
-    page = db.paginate(_audit_query(form), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(_audit_query(form), page=bounds.page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("admin/audit.html", form=form, page=page, args=request.args.to_dict(),
                            labels=audit_labels.labels, checkpoint=audit.last_checkpoint(db.session))
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 from clearance.auth.passwords import MAX_LENGTH
+from clearance.forms import SafeForm
 
 _REQ = _l("This field is required.")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SafeForm):
     email = EmailField(_l("E-mail address"), validators=[InputRequired(_REQ), Length(max=254)],
                        render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField(_l("Password"), validators=[InputRequired(_REQ), Length(max=MAX_LENGTH)],
@@ -20,7 +20,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class CodeForm(FlaskForm):
+class CodeForm(SafeForm):
     code = StringField(
         _l("Code"),
         validators=[InputRequired(_REQ), Length(max=32)],
@@ -28,7 +28,7 @@ class CodeForm(FlaskForm):
     )
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(SafeForm):
     code = StringField(
         _l("Six-digit code from your app"),
         validators=[InputRequired(_REQ), Length(max=16)],
@@ -36,16 +36,16 @@ class EnrolForm(FlaskForm):
     )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(SafeForm):
     """A form with nothing but its CSRF token, for buttons that change state."""
 
 
-class ForgotForm(FlaskForm):
+class ForgotForm(SafeForm):
     email = EmailField(_l("E-mail address"), validators=[InputRequired(_REQ), Email(_l("Enter a valid e-mail address.")), Length(max=254)],
                        render_kw={"autocomplete": "email"})
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(SafeForm):
     password = PasswordField(_l("New password"), validators=[InputRequired(_REQ), Length(max=MAX_LENGTH)],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(
@@ -60,11 +60,11 @@ class ChangePasswordForm(NewPasswordForm):
                             render_kw={"autocomplete": "current-password"})
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(SafeForm):
     current = PasswordField(_l("Current password"), validators=[InputRequired(_REQ), Length(max=MAX_LENGTH)],
                             render_kw={"autocomplete": "current-password"})
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(SafeForm):
     display_name = StringField(_l("Name"), validators=[DataRequired(_REQ), Length(max=120)])
     locale = SelectField(_l("Language"), choices=[("ja", "日本語"), ("en", "English")])

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clearance.forms import SafeForm
 from clearance.labels import LEVEL_LABELS, Level
 
 _REQ = _l("This field is required.")
@@ -35,7 +35,7 @@ def emails_in(text: str | None) -> list[str]:
     return [e.strip().lower() for e in EMAIL_SPLIT.split(text or "") if e.strip()]
 
 
-class BriefingForm(FlaskForm):
+class BriefingForm(SafeForm):
     title = StringField(_l("Title"), validators=[InputRequired(_REQ), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=4000)])
     body = TextAreaField(_l("Body (Markdown)"), validators=[Optional(), Length(max=MAX_BODY)])
@@ -60,7 +60,7 @@ class BriefingForm(FlaskForm):
     expires_on = DateField(_l("Release ends on"), validators=[Optional()])
 
 
-class LabelForm(FlaskForm):
+class LabelForm(SafeForm):
     level = SelectField(_l("New classification level"), choices=[], validate_choice=False)
     compartments = MultiCheckboxField(_l("Compartments (need to know)"), choices=[], validate_choice=True)
     designating_agency = StringField(_l("Designating agency"), validators=[Optional(), Length(max=120)])
@@ -70,15 +70,15 @@ class LabelForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(_REQ), Length(min=5, max=2000)])
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(SafeForm):
     reason = TextAreaField(_l("Reason for withdrawal"), validators=[InputRequired(_REQ), Length(min=5, max=2000)])
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(SafeForm):
     file = FileField(_l("Attachment"), validators=[FileRequired(_l("Choose a file."))])
 
 
-class BriefingFilterForm(FlaskForm):
+class BriefingFilterForm(SafeForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 

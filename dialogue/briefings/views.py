@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from clearance import files, policy
+from clearance import bounds, files, policy
 from clearance.auth.forms import EmptyForm
 from clearance.auth.models import UserAccount
 from clearance.db import db, utcnow
@@ -90,10 +90,7 @@ def index() -> str:
             level=int(level) if level is not None else None,
             status=form.status.data if form.status.data in STATUS_LABELS else "",
         )
-    try:
-        page_no = int(request.args.get("page", "1"))
-    except ValueError:
-        page_no = 1
+    page_no = bounds.page_number()
     now = utcnow()
     v = service.viewer(db.session, current_user)
     page = service.list_page(db.session, v, now, filters, page_no)

@@ -9,7 +9,6 @@ ordinary FlaskForms with the app's CSRF.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -23,13 +22,14 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clearance.forms import SafeForm
 from dialogue.consult.taxonomy import CATEGORIES, LABELS, SECTORS, SIZE_CLASSES, STATUSES, TIERS
 
 _REQ = _l("This field is required.")
 MAX_TEXT = 20000
 
 
-class DeskForm(FlaskForm):
+class DeskForm(SafeForm):
     class Meta:
         csrf = False  # checked against the desk session by the views
 
@@ -90,24 +90,24 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class OfficerReplyForm(FlaskForm):
+class OfficerReplyForm(SafeForm):
     text = TextAreaField(_l("Reply to the submitter"), validators=[Length(max=MAX_TEXT)], render_kw={"rows": 7})
     files = MultipleFileField(_l("Attach files (optional)"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(SafeForm):
     assignee = SelectField(_l("Assigned officer"), choices=[], validate_choice=False)
 
 
-class StatusForm(FlaskForm):
+class StatusForm(SafeForm):
     status = SelectField(_l("Move to"), choices=_choices(STATUSES))
 
 
-class LabelsForm(FlaskForm):
+class LabelsForm(SafeForm):
     labels = MultiCheckboxField(_l("Labels"), choices=_choices(LABELS), validate_choice=False)
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(SafeForm):
     text = TextAreaField(_l("Anonymised text for the policy analysis"),
                          validators=[InputRequired(_REQ), Length(max=MAX_TEXT)], render_kw={"rows": 10})
     share_sector = BooleanField(_l("Pass on the sector"))
@@ -118,5 +118,5 @@ class FeedbackForm(FlaskForm):
         validators=[InputRequired(_l("Confirm that the text is anonymised."))])
 
 
-class RosterForm(FlaskForm):
+class RosterForm(SafeForm):
     user_id = SelectField(_l("Officer"), choices=[], validate_choice=False)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, case, extract, func, select
 from sqlalchemy.orm import Session
 
+from clearance import bounds
 from clearance.db import utcnow
 from dialogue.feedback.models import FeedbackItem, feedback_sector
 from dialogue.feedback.taxonomy import CATEGORIES, INSTRUMENTS, SOURCES, STATUSES, SUBTOPICS
@@ -65,11 +66,7 @@ def parse_filters(args) -> Filters:
         return tuple(dict.fromkeys(v for v in args.getlist(key) if v in allowed))[:50]
 
     def day(key: str) -> date | None:
-        try:
-            value = date.fromisoformat((args.get(key) or "")[:10])
-        except ValueError:
-            return None
-        return value if date(2000, 1, 1) <= value <= date(2100, 1, 1) else None
+        return bounds.bounded_date(args.get(key))
 
     return Filters(
         date_from=day("from"), date_to=day("to"), categories=codes("category", CATEGORIES),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clearance.forms import SafeForm
 from dialogue.feedback.service import MAX_ANSWER, MAX_SECTORS, MAX_TEXT
 from dialogue.feedback.taxonomy import CATEGORIES, INSTRUMENTS, KINDS, STATUSES, SUBTOPICS, subtopics_of
 from dialogue.registry.taxonomy import REGIONS, SECTORS, SIZE_CLASSES, TIERS
@@ -38,7 +38,7 @@ def _max_sectors(_form, field) -> None:
         raise ValidationError(_l("Choose up to %(n)d sectors.", n=MAX_SECTORS))
 
 
-class PortalFeedbackForm(FlaskForm):
+class PortalFeedbackForm(SafeForm):
     """Company staff: a request or an opinion for the ministry."""
 
     kind = RadioField(_l("What is it?"), choices=[(k, v) for k, v in KINDS.items()], default="request",
@@ -60,7 +60,7 @@ class PortalFeedbackForm(FlaskForm):
         self.instrument.choices = instrument_choices(str(_l("Let the ministry decide")))
 
 
-class ClassifyForm(FlaskForm):
+class ClassifyForm(SafeForm):
     """Officers: where the item belongs."""
 
     subtopic = SelectField(_l("Sub-topic (and so the 3P category)"), validate_choice=False,
@@ -81,23 +81,23 @@ class ClassifyForm(FlaskForm):
         self.instrument.choices = instrument_choices()
 
 
-class StatusForm(FlaskForm):
+class StatusForm(SafeForm):
     status = SelectField(_l("Status"), choices=[(k, v) for k, v in STATUSES.items() if k != "answered"],
                          validators=[DataRequired()])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(SafeForm):
     answer = TextAreaField(_l("The ministry's official answer"), validators=[
         DataRequired(_l("Write the answer.")),
         Length(max=MAX_ANSWER, message=_l("Keep it under %(max)d characters.")),
     ])
 
 
-class MeasuresForm(FlaskForm):
+class MeasuresForm(SafeForm):
     measures = MultiCheckboxField(_l("Policy measures this item informed"), validators=[Optional()], validate_choice=True)
 
 
-class MeasureForm(FlaskForm):
+class MeasureForm(SafeForm):
     title_ja = StringField(_l("Title (Japanese)"), validators=[DataRequired(), Length(max=200)])
     title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=200)])
     category = SelectField(_l("3P category"), choices=[(k, v) for k, v in CATEGORIES.items()], validators=[DataRequired()])

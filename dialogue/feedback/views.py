@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from clearance import bounds
 from clearance.db import db
 from clearance.permissions import Permission, requires
 from dialogue.feedback import analysis, service
@@ -52,7 +53,8 @@ def _apply_form_errors(form, errors: dict[str, str]) -> None:
 @requires(Permission.FEEDBACK_READ)
 def items() -> str:
     filters = analysis.parse_filters(request.args)
-    page = db.paginate(service.items_query(filters), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    page = db.paginate(service.items_query(filters),
+                       page=bounds.page_number(), per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
     companies = _company_names([i.company_id for i in page.items])
     labelled = _with_compartments([i.id for i in page.items if i.level == 0])
     may = readable_ids(db.session, current_user, [i.id for i in page.items if i.level > 0])
@@ -218,7 +220,12 @@ def item_measures(item_id: str) -> Response | tuple[str, int]:
     form.measures.choices = [(m.id, m.title(_locale())) for m in service.measures(db.session)]
     if not form.validate_on_submit():
         return _render_item(entry, measures=form)
-    service.set_measures(db.session, entry, form.measures.data or [], actor=current_user)
+    try:
+        service.set_measures(db.session, entry, form.measures.data or [], actor=current_user)
+    except service.FeedbackInvalid as exc:
+        db.session.rollback()
+        _apply_form_errors(form, exc.errors)
+        return _render_item(entry, measures=form)  # 400: a form was given
     db.session.commit()
     flash(_("Linked measures saved."), "success")
     return redirect(url_for("feedback.item", item_id=item_id))

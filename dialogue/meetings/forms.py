@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clearance.forms import SafeForm
 from dialogue.meetings.labels import FORMAT_LABELS, LEVEL_LABELS
 from dialogue.meetings.series import MAX_OCCURRENCES
 from dialogue.meetings.times import COMMON_ZONES
@@ -31,7 +31,7 @@ class MultiCheckbox(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class DialogueForm(FlaskForm):
+class DialogueForm(SafeForm):
     format = SelectField(_l("Format"), choices=list(FORMAT_LABELS.items()), validators=[InputRequired(_REQ)])
     association_id = SelectField(_l("Industry association"), choices=[], validate_choice=False)
     group_id = SelectField(_l("Company group"), choices=[], validate_choice=False)
@@ -70,7 +70,7 @@ class DialogueForm(FlaskForm):
     ], default="one")
 
 
-class InviteFilterForm(FlaskForm):
+class InviteFilterForm(SafeForm):
     """Read from the query string for the preview (no CSRF); posted with CSRF to send."""
 
     association_id = SelectField(_l("Members of the association"), choices=[], validate_choice=False)
@@ -83,33 +83,33 @@ class InviteFilterForm(FlaskForm):
     fingerprint = HiddenField()
 
 
-class StatusForm(FlaskForm):
+class StatusForm(SafeForm):
     status = HiddenField(validators=[InputRequired(_REQ), Length(max=16)])
     reason = TextAreaField(_l("Reason (sent to invitees)"), validators=[Optional(), Length(max=4000)],
                            render_kw={"rows": 2})
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(SafeForm):
     """Taking back one invitation. The reason's length is the service's to refuse, with a message."""
 
     reason = TextAreaField(_l("Reason (sent to the company)"), validators=[Optional()])
 
 
-class DelegateForm(FlaskForm):
+class DelegateForm(SafeForm):
     colleague = SelectField(_l("Colleague"), choices=[], validate_choice=False)
 
 
-class TopicForm(FlaskForm):
+class TopicForm(SafeForm):
     kind = SelectField(_l("Kind"), choices=[("topic", _l("Topic")), ("question", _l("Question"))])
     body = TextAreaField(_l("Your topic or question"), validators=[InputRequired(_REQ), Length(max=4000)],
                          render_kw={"rows": 3})
 
 
-class TimeZoneForm(FlaskForm):
+class TimeZoneForm(SafeForm):
     time_zone = SelectField(_l("Your time zone"), choices=[(z, z) for z in COMMON_ZONES])
 
 
-class ListFilterForm(FlaskForm):
+class ListFilterForm(SafeForm):
     class Meta:
         csrf = False
 

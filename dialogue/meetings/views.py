@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from clearance import freshness
+from clearance import bounds, freshness
 from clearance.db import db, utcnow
 from clearance.permissions import Permission, requires
 from dialogue.meetings import ics, labels, service, times
@@ -131,9 +131,8 @@ def _list_body() -> str:
             period=form.period.data if form.period.data in ("upcoming", "past", "all") else "upcoming",
             mine=bool(form.mine.data), series_id=request.args.get("series", ""),
         )
-    number = request.args.get("page", "1")
     page = service.paginate(db.session, service.list_query(db.session, f, current_user.id, utcnow(), viewer_level()),
-                            int(number) if number.isdigit() and len(number) < 7 else 1, PER_PAGE)
+                            bounds.page_number(), PER_PAGE)
     counts = service.reply_counts(db.session, [row[0].id for row in page.items])
     return render_template("meetings/_list_body.html", form=form, page=page, counts=counts, f=f)
 

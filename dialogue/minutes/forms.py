@@ -9,12 +9,12 @@ document by row key, never from the request.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from clearance.forms import SafeForm
 from dialogue.minutes.document import (
     KEY,
     MAX_ROWS,
@@ -28,7 +28,7 @@ from dialogue.minutes.document import (
 from dialogue.minutes.service import MAX_ADDENDUM, MAX_CORRECTION
 
 
-class EditorForm(FlaskForm):
+class EditorForm(SafeForm):
     """CSRF and the revision the edit started from; the rows are parsed by parse_editor()."""
 
     base_revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)])
@@ -153,36 +153,36 @@ def parse_editor(form: MultiDict, stored: Document) -> Document:
     return doc
 
 
-class ApproveInternalForm(FlaskForm):
+class ApproveInternalForm(SafeForm):
     deadline = DateTimeLocalField(_l("Participants may request corrections until"), format="%Y-%m-%dT%H:%M",
                                   validators=[DataRequired(_l("Choose a deadline."))])
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(SafeForm):
     note = TextAreaField(_l("Why it goes back to draft"), validators=[
         DataRequired(_l("Say why the minutes go back to draft.")), Length(max=1000)])
 
 
-class AddendumForm(FlaskForm):
+class AddendumForm(SafeForm):
     body = TextAreaField(_l("Addendum"), validators=[DataRequired(_l("Write the addendum.")),
                                                      Length(max=MAX_ADDENDUM)])
     level = SelectField(_l("Classification"), coerce=int, choices=[], validators=[InputRequired()])
     public = BooleanField(_l("Include in the public summary"))
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(SafeForm):
     section = SelectField(_l("Section"), choices=[], validators=[Optional()], validate_choice=False)
     body = TextAreaField(_l("What should be corrected"), validators=[
         DataRequired(_l("Describe the correction you would like.")),
         Length(max=MAX_CORRECTION, message=_l("Keep it under %(max)d characters."))])
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(SafeForm):
     decision = RadioField(_l("Decision"), choices=[("accept", _l("Accepted (applied to the draft)")),
                                                    ("decline", _l("Declined"))],
                           validators=[InputRequired(_l("Choose accepted or declined."))])
     response = TextAreaField(_l("Answer to the participant"), validators=[Optional(), Length(max=MAX_CORRECTION)])
 
 
-class RestoreForm(FlaskForm):
+class RestoreForm(SafeForm):
     base_revision = IntegerField(validators=[InputRequired(), NumberRange(min=1)])

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from clearance import bounds
 from clearance.db import db, utcnow
 from clearance.labels import LEVEL_LABELS, Compartment, Label
 from clearance.permissions import Permission, requires
@@ -113,7 +114,8 @@ def index() -> str:
         q = q.where(Minutes.id.is_(None))
     elif status in STATUSES:
         q = q.where(Minutes.status == status)
-    page = db.paginate(q.order_by(Dialogue.starts_at.desc(), Dialogue.id), per_page=30, max_per_page=30,
+    page = db.paginate(q.order_by(Dialogue.starts_at.desc(), Dialogue.id),
+                       page=bounds.page_number(), per_page=30, max_per_page=30,
                        error_out=False)
     ids = [d.id for d in page.items]
     (a, g, c), ja, en = counterpart_names()
@@ -330,11 +332,8 @@ def _revision_rows(minutes: Minutes) -> list[dict]:
 @requires(Permission.MINUTES_READ)
 def compare(minutes_id: str) -> str:
     minutes = _officer_minutes(minutes_id)
-    try:
-        a = int(request.args.get("a", minutes.current_revision - 1))
-        b = int(request.args.get("b", minutes.current_revision))
-    except ValueError:
-        abort(404)
+    latest = minutes.current_revision
+    a, b = bounds.revision_number("a", max(1, latest - 1), latest), bounds.revision_number("b", latest, latest)
     ca, cb = _reading(minutes, "compare", a), _reading(minutes, "compare", b)
     rows = service.compare(lines(ca), lines(cb), context=None if request.args.get("full") else 3)
     return render_template("minutes/compare.html", m=minutes, d=_dialogue(minutes), ra=ca.revision,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clearance.forms import SafeForm
 from dialogue.registry.service import corporate_number_problem
 from dialogue.registry.taxonomy import (
     CRITICAL_MATERIALS,
@@ -45,7 +45,7 @@ def _valid_corporate_number(_form, field) -> None:
         raise ValidationError(str(problem))
 
 
-class CompanyForm(FlaskForm):
+class CompanyForm(SafeForm):
     corporate_number = StringField(_l("Corporate number"), validators=[InputRequired(_REQ), Length(max=40),
                                                                      _valid_corporate_number],
                                    render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"})
@@ -65,7 +65,7 @@ class CompanyForm(FlaskForm):
     associations = MultiCheckboxField(_l("Industry associations"), choices=[])
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(SafeForm):
     """What a company may ask to correct: the profile without its number and memberships."""
 
     name_ja = StringField(_l("Name (Japanese)"), validators=[InputRequired(_REQ), Length(max=200)])
@@ -83,19 +83,19 @@ class CorrectionForm(FlaskForm):
     note = TextAreaField(_l("Note to the ministry"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 4})
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(SafeForm):
     reason = TextAreaField(_l("Reason (sent to the company)"), validators=[Optional(), Length(max=2000)],
                            render_kw={"rows": 3})
 
 
-class AssociationForm(FlaskForm):
+class AssociationForm(SafeForm):
     name_ja = StringField(_l("Name (Japanese)"), validators=[InputRequired(_REQ), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[InputRequired(_REQ), Length(max=200)])
     sectors = MultiCheckboxField(_l("Sectors"), choices=_choices(SECTORS),
                                  validators=[InputRequired(_l("Choose at least one sector."))])
 
 
-class GroupForm(FlaskForm):
+class GroupForm(SafeForm):
     kind = SelectField(_l("Kind of group"), choices=_choices(GROUP_KINDS), validators=[InputRequired(_REQ)])
     name_ja = StringField(_l("Name (Japanese)"), validators=[InputRequired(_REQ), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[InputRequired(_REQ), Length(max=200)])
@@ -104,7 +104,7 @@ class GroupForm(FlaskForm):
     subject_en = StringField(_l("Product or technology (English)"), validators=[Optional(), Length(max=200)])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(SafeForm):
     """Add a company to an association or group by its corporate number (there are thousands to choose from)."""
 
     corporate_number = StringField(_l("Corporate number of the company"),
@@ -114,12 +114,12 @@ class MemberForm(FlaskForm):
                        validators=[Optional()])
 
 
-class LinkForm(FlaskForm):
+class LinkForm(SafeForm):
     supplier = SelectField(_l("Supplier"), choices=[], validators=[InputRequired(_REQ)])
     customer = SelectField(_l("Customer"), choices=[], validators=[InputRequired(_REQ)])
 
 
-class ContactForm(FlaskForm):
+class ContactForm(SafeForm):
     name = StringField(_l("Name"), validators=[InputRequired(_REQ), Length(max=120)],
                        render_kw={"autocomplete": "off"})
     department = StringField(_l("Department"), validators=[Optional(), Length(max=120)],
@@ -131,12 +131,12 @@ class ContactForm(FlaskForm):
                         render_kw={"autocomplete": "off", "inputmode": "tel"})
 
 
-class ImportForm(FlaskForm):
+class ImportForm(SafeForm):
     file = FileField(_l("CSV file"), validators=[InputRequired(_l("Choose a CSV file."))],
                      render_kw={"accept": ".csv,.txt,text/csv"})
 
 
-class CompanyFilterForm(FlaskForm):
+class CompanyFilterForm(SafeForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
@@ -153,7 +153,7 @@ class CompanyFilterForm(FlaskForm):
     group = SelectField(_l("Company group"), choices=[], validate_choice=False)
 
 
-class AssociationFilterForm(FlaskForm):
+class AssociationFilterForm(SafeForm):
     class Meta:
         csrf = False
 
@@ -161,7 +161,7 @@ class AssociationFilterForm(FlaskForm):
     sector = SelectField(_l("Sector"), choices=[("", _l("All sectors")), *_choices(SECTORS)], validate_choice=False)
 
 
-class GroupFilterForm(FlaskForm):
+class GroupFilterForm(SafeForm):
     class Meta:
         csrf = False
 
@@ -171,7 +171,7 @@ class GroupFilterForm(FlaskForm):
     sector = SelectField(_l("Sector"), choices=[("", _l("All sectors")), *_choices(SECTORS)], validate_choice=False)
 
 
-class CorrectionFilterForm(FlaskForm):
+class CorrectionFilterForm(SafeForm):
     class Meta:
         csrf = False
 

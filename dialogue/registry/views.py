@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from clearance import freshness
+from clearance import bounds, freshness
 from clearance.audit import Kind
 from clearance.auth.forms import EmptyForm
 from clearance.auth.models import UserAccount
@@ -160,7 +160,8 @@ def companies() -> tuple[str, int]:
 def _companies_body() -> str:
     form = CompanyFilterForm(request.args)
     filters = _company_filters(form)
-    page = db.paginate(service.company_query(filters, locale=_locale()), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(service.company_query(filters, locale=_locale()),
+                       page=bounds.page_number(), per_page=PER_PAGE, error_out=False)
     ids = [c.id for c in page.items]
     return render_template("registry/_companies_body.html", filter_form=form, page=page, filters=filters,
                            sectors=service.sectors_of(db.session, ids), args=_page_args(),
@@ -424,7 +425,8 @@ def import_discard(batch_id: str) -> Response:
 def associations():
     form = AssociationFilterForm(request.args)
     q, sector = (form.q.data or "")[:100], form.sector.data or ""
-    page = db.paginate(service.association_query(q, sector, locale=_locale()), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(service.association_query(q, sector, locale=_locale()),
+                       page=bounds.page_number(), per_page=PER_PAGE, error_out=False)
     ids = [a.id for a in page.items]
     return _render("registry/associations.html", filter_form=form, page=page, args=_page_args(),
                    sectors=service.association_sectors(db.session, ids),
@@ -545,7 +547,8 @@ def _group_filter_values(form: GroupFilterForm) -> tuple[str, str, str]:
 def groups():
     form = GroupFilterForm(request.args)
     q, kind, sector = _group_filter_values(form)
-    page = db.paginate(service.group_query(q, kind, sector, locale=_locale()), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(service.group_query(q, kind, sector, locale=_locale()),
+                       page=bounds.page_number(), per_page=PER_PAGE, error_out=False)
     return _render("registry/groups.html", filter_form=form, page=page, args=_page_args(),
                    counts=service.group_member_counts(db.session, [g.id for g in page.items]))
 
@@ -739,7 +742,7 @@ def corrections_list():
     form.status.choices = [*labels.items(), ("all", _("All"))]
     status = form.status.data if form.status.data in (*labels, "all") else "pending"
     form.status.data = status
-    page = db.paginate(corrections.officer_query(status), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(corrections.officer_query(status), page=bounds.page_number(), per_page=PER_PAGE, error_out=False)
     fields = {r.id: [k for k in corrections.CORRECTABLE if k in corrections.proposed_of(r)] for r in page.items}
     return _render("registry/corrections.html", filter_form=form, page=page, args=_page_args(),
                    statuses=labels, fields=fields)

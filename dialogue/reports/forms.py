@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, SelectMultipleField, ValidationError
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from clearance.forms import SafeForm
 from dialogue.registry.taxonomy import REGIONS, SECTORS
 
 FORMAT_CHOICES = [("pdf", "PDF"), ("xlsx", "XLSX"), ("csv", "CSV")]
@@ -23,7 +23,7 @@ def _period(form) -> None:
         raise ValidationError(_l("The period ends before it starts."))
 
 
-class ReactionsForm(FlaskForm):
+class ReactionsForm(SafeForm):
     kind = HiddenField(default="reactions")
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
@@ -39,7 +39,7 @@ class ReactionsForm(FlaskForm):
         _period(self)
 
 
-class ActivityForm(FlaskForm):
+class ActivityForm(SafeForm):
     kind = HiddenField(default="activity")
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
@@ -49,7 +49,7 @@ class ActivityForm(FlaskForm):
         _period(self)
 
 
-class StatementForm(FlaskForm):
+class StatementForm(SafeForm):
     kind = HiddenField(default="statement")
     company_id = SelectField(_l("A company"), choices=[], validators=[Optional()], validate_choice=True)
     association_id = SelectField(_l("or industry association"), choices=[], validators=[Optional()],

@@ -28,7 +28,7 @@ from flask_babel import force_locale
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from clearance import audit
+from clearance import audit, bounds
 from clearance.audit import Kind
 from clearance.auth.models import UserAccount
 from clearance.db import db, new_id, utcnow
@@ -272,7 +272,5 @@ def params_filters(params: dict[str, Any]):
 
 
 def _day(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
+    """A stored period bound: a job queued before the bounds existed (9999-12-31) runs as unbounded."""
+    return bounds.bounded_date(value)
