@@ -34,7 +34,9 @@ def safe_cell(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, date, datetime)):
         return value
     text = _printable(str(value))
-    return "'" + text if text.startswith(FORMULA_START) else text
+    # Spreadsheets skip leading blanks before a formula, and "|" starts a DDE call in some of them.
+    lead = text.lstrip(" \u3000\n\u00a0")
+    return "'" + text if text.startswith(FORMULA_START) or lead.startswith((*FORMULA_START, "|")) else text
 
 
 def _printable(text: str) -> str:

@@ -199,3 +199,10 @@ def test_audit_csv_defuses_what_people_type(app, factory):
     admin = factory.person(Role.ADMIN)
     sign_in(client, admin)
     _assert_defused(_cells(client.get("/admin/audit.csv")), planted=False)
+
+
+@pytest.mark.parametrize("text", [" =1+1", "\u3000=HYPERLINK(\"http://x\")", "\n@SUM(A1)", "|cmd", "  |calc"])
+def test_formulas_behind_leading_blanks_and_dde_pipes_are_neutralised(text):
+    from clearance.export_cells import safe_cell
+
+    assert safe_cell(text) == "'" + text

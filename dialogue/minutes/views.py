@@ -161,10 +161,11 @@ def view(minutes_id: str) -> str:
 
 def _correction_readable(c, copy: ReaderCopy) -> bool:
     """A correction may quote what it is about: readable with its section, or (about the whole) when
-    it is public or nothing of the minutes is withheld from this reader."""
+    nothing of the minutes is withheld from this reader (a correction keeps a level only, not the
+    compartments of what it quotes: fail closed)."""
     if c.section_key:
         return copy.doc.section(c.section_key) is not None
-    return c.level == 0 or copy.withheld == 0
+    return copy.withheld == 0
 
 
 def _addendum_form() -> forms.AddendumForm:

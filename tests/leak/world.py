@@ -337,7 +337,23 @@ def build(app, tmp: Path) -> World:
     _registry_fill(world)
     with app.app_context():
         _ids_from_database(world)
+        _audit_proofs(world)
     return world
+
+
+def _audit_proofs(world: World) -> None:
+    """Sign a checkpoint over everything the world wrote, so each entry's proof download answers;
+    the oldest, a middle and the newest entry are probed (an entry names rows, never content)."""
+    from sqlalchemy import func
+
+    from clearance import audit
+    from clearance.audit import AuditEntry
+
+    audit.make_checkpoint(db.session)
+    db.session.commit()
+    low, high = db.session.execute(select(func.min(AuditEntry.seq), func.max(AuditEntry.seq))).one()
+    for seq in sorted({low, (low + high) // 2, high}):
+        world.add_id("seq", str(seq))
 
 
 def user(user_id: str) -> UserAccount:
@@ -417,7 +433,7 @@ def _dialogue(world: World, uid: dict[str, str], label: Label, *, status: str = 
     db.session.flush()
     db.session.execute(insert(dialogue_host), [{"dialogue_id": did, "user_id": uid["officer_l2"]}])
     for pos in (1, 2):
-        db.session.add(AgendaItem(id=new_id(), dialogue_id=did, position=pos,
+        db.session.add(AgendaItem(id=new_id(), dialogue=d, position=pos,
                                   title=world.plant("dialogue.agenda", label, right, did, "議題")))
     for k, company in (("staff_cert", world.companies["cert"]), ("staff_uncert", world.companies["uncert"])):
         inv = Invitation(id=new_id(), dialogue_id=did, company_id=company, user_id=uid[k], status="accepted",
