@@ -146,7 +146,20 @@ def verify(session: Session, provider: KeyProvider) -> list[str]:
         ref = (row.key_id, row.version)
         if ref in have:
             if row.check_ct is None:
-                continue  # found in data at upgrade while missing; recorded below if current
+                # Found in data at upgrade while missing. Bytes under this number prove nothing until a
+                # record sealed with the version opens under them; then the check value is recorded.
+                from clearance.crypto.rotation import proves_version
+
+                proved = proves_version(session, ref)
+                if proved is False:
+                    raise StartupError(
+                        f"key {ref[0]} v{ref[1]} in {where} does not open the records sealed with that version: "
+                        f"restore the right key file or TAIWA_KEYS from backup, see {DOCS} (Keys)"
+                    )
+                if proved:
+                    record(session, provider, ref, reason="proved by a record sealed with it", audited=True)
+                    notes.append(f"key check recorded for {ref[0]} v{ref[1]} (a sealed record opened)")
+                continue
             if not opens(provider, ref, row.check_ct):
                 raise StartupError(
                     f"key {ref[0]} v{ref[1]} in {where} is not the key this database was sealed with (it does "

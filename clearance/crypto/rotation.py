@@ -269,3 +269,37 @@ def retire_version(
         )
     retire(key_id, version)
     return f"retired {key_id} v{version}: key material deleted from the key file"
+
+
+def proves_version(session: Any, ref: KeyRef, *, fields: Iterable[EncryptedField] | None = None,
+                   page: int = 500) -> bool | None:
+    """Whether the provider's `ref` opens a record the database sealed under that version: True if the
+    first such record opens, False if it does not, None if no record names the version. For a key
+    check row recorded without a value (the version was missing when it was found in data), so that
+    any bytes under that version number are not taken on trust. Reads pages until the first match."""
+    from .envelope import open_
+
+    for f in _columns(fields):
+        pk_attr, _, _ = _pk_and_column(f)
+        ct_attr = getattr(f.owner, f.column_attr)
+        last = None
+        while True:
+            q = select(f.owner).where(ct_attr.is_not(None)).order_by(pk_attr).limit(page)
+            if last is not None:
+                q = q.where(pk_attr > last)
+            objs = session.execute(q).scalars().all()
+            if not objs:
+                break
+            last = getattr(objs[-1], pk_attr.key)
+            for obj in objs:
+                blob = bytes(getattr(obj, f.column_attr))
+                try:
+                    if key_version_of(blob) != ref:
+                        continue
+                    open_(blob, f.context(obj))
+                except DecryptionError:
+                    return False
+                except CryptoError:
+                    continue
+                return True
+    return None

@@ -160,3 +160,38 @@ def test_a_key_reusing_a_recorded_name_with_other_bytes_is_refused(own_keys, app
     with pytest.raises(StartupError) as refused:
         app_factory(TAIWA_KEY_FILE=str(keys))
     assert "main v1" in refused.value.message and "not the key this database was sealed with" in refused.value.message
+
+
+def test_a_version_known_without_a_check_value_must_open_a_sealed_record(own_keys):
+    """A key_check row recorded without a value (the version was missing at upgrade) is not taken on
+    trust when the version comes back: other bytes under the same number refuse to start; the right
+    bytes open a record sealed with it, and only then is its check value recorded."""
+    from app import create_app
+
+    app, keys = own_keys
+    Factory(app).person(Role.OFFICER)  # its TOTP secret is sealed under main v1
+
+    def forget_check():
+        with app.app_context():
+            db.session.execute(text("UPDATE key_check SET check_ct = NULL WHERE key_id = 'main' AND version = 1"))
+            db.session.commit()
+            db.session.remove()
+
+    forget_check()
+    good = keys.read_text()
+    doc = json.loads(good)
+    doc["keys"][0]["key"] = base64.b64encode(bytes(32)).decode()
+    keys.write_text(json.dumps(doc))
+    with pytest.raises(StartupError) as refused:
+        create_app(dict(app.config))
+    assert "main v1" in refused.value.message and "does not open the records" in refused.value.message
+
+    keys.write_text(good)
+    create_app(dict(app.config))
+    with app.app_context():
+        row = db.session.get(keycheck.KeyCheck, ("main", 1))
+        assert row.check_ct is not None
+        from clearance.crypto import get_provider
+
+        assert keycheck.opens(get_provider(), ("main", 1), row.check_ct)
+        db.session.remove()
