@@ -171,11 +171,11 @@ def verify(session: Session, provider: KeyProvider) -> list[str]:
             continue
         if usage is None:
             usage = key_status(session)  # full header scan: only when a recorded key is missing
-        used = usage.get(ref, 0)
+        used = usage.get(ref, 0) + _audit_uses(session, ref)
         if used:
             raise StartupError(
                 f"key {ref[0]} v{ref[1]} is missing from {where}, and {used} records or files in the database "
-                f"are sealed with it: restore that key version from backup, see {DOCS} (Keys)"
+                f"are sealed with it (audit entries keyed by it included): restore that key version from backup, see {DOCS} (Keys)"
             )
         mark_retired(session, ref, reason="missing from the key provider; no record or file uses it")
         notes.append(f"key {ref[0]} v{ref[1]} is gone and nothing uses it: marked retired")
@@ -214,3 +214,15 @@ def versions_in_data(conn: Any, columns: Iterable[tuple[str, str]]) -> set[KeyRe
             except UnicodeDecodeError:
                 continue
     return found
+
+
+def _audit_uses(session: Session, ref: KeyRef) -> int:
+    """Audit entries and checkpoints whose MAC or signature is keyed by this version: without it
+    `flask audit-verify` can no longer check them, so the version is still in use."""
+    from sqlalchemy import func
+
+    from clearance.audit import AuditCheckpoint, AuditEntry
+
+    name = f"{ref[0]}:{ref[1]}"
+    return sum(session.scalar(select(func.count()).select_from(t).where(t.key_ref == name)) or 0
+               for t in (AuditEntry, AuditCheckpoint))

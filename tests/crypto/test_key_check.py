@@ -195,3 +195,28 @@ def test_a_version_known_without_a_check_value_must_open_a_sealed_record(own_key
 
         assert keycheck.opens(get_provider(), ("main", 1), row.check_ct)
         db.session.remove()
+
+
+def test_a_version_that_only_audit_entries_need_is_still_in_use(own_keys):
+    """After a rotation every record is under v2, but the audit entries written before it are keyed by
+    v1: removing v1 from the key file must refuse to start, or `audit-verify` could never check them."""
+    from app import create_app
+    from clearance import audit
+    from clearance.audit import Kind
+
+    app, keys = own_keys
+    Factory(app).person(Role.OFFICER)
+    with app.app_context():
+        audit.append(db.session, realm="auth", kind=Kind.POSITIVE, summary="Signed in", data={})
+        db.session.commit()
+        assert db.session.scalar(select(AuditEntry.key_ref).order_by(AuditEntry.seq.desc())) == "main:1"
+        db.session.remove()
+    rotated = app.test_cli_runner().invoke(args=["rotate-keys"])
+    assert rotated.exit_code == 0, rotated.output
+    doc = json.loads(keys.read_text())
+    assert any(k.get("version") == 1 for k in doc["keys"]), doc["keys"][0].keys()
+    doc["keys"] = [k for k in doc["keys"] if k.get("version") != 1]
+    keys.write_text(json.dumps(doc))
+    with pytest.raises(StartupError) as refused:
+        create_app(dict(app.config))
+    assert "main v1 is missing" in refused.value.message and "audit entries" in refused.value.message
