@@ -220,6 +220,18 @@ def _choose_locale() -> str:
     return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def committed() -> bool:
+    """Whether this request has committed a transaction (then "nothing was stored" would be untrue)."""
+    return bool(g.get("taiwa_committed"))
+
+
+def _note_commit(_session: Any) -> None:
+    from flask import has_app_context
+
+    if has_app_context():
+        g.taiwa_committed = True
+
+
 def _sent_something() -> bool:
     return request.method not in ("GET", "HEAD", "OPTIONS")
 
@@ -245,6 +257,16 @@ def _texts(kind: Failure) -> dict[str, str | None]:
         message = _("The server's storage is full or cannot be written, so this page cannot be used right now. "
                     "The problem has been recorded for the system administrator; please try again later.")
         not_saved = None
+    elif committed():  # the failure came after this request's commit (a file removal, the session save)
+        title = _("The service is temporarily unavailable")
+        message = _("The server's storage is full or cannot be written, so this page cannot be used right now. "
+                    "The problem has been recorded for the system administrator; please try again later.")
+        if desk:
+            not_saved = _("If you just sent a consultation or a message, it may not have been received: no "
+                          "receipt was shown. Keep your own copy and send it again once the desk is back.")
+        else:
+            not_saved = _("Possibly not saved: %(what)s. Once the service is back, check whether it is there "
+                          "before sending it again. What was saved before is unaffected.", what=what)
     else:
         title = _("Not saved: the server's storage is full")
         message = _("The server could not write what you sent: its storage is full or cannot be written. "
@@ -319,6 +341,10 @@ def init_app(app: Flask) -> None:
     app.extensions["taiwa_outage"] = outage = State()
     _answer_outside_views(app)
     app.before_request_funcs.setdefault(None, []).insert(0, raise_session_failure)
+    from sqlalchemy.orm import Session as OrmSession
+
+    if not event.contains(OrmSession, "after_commit", _note_commit):
+        event.listen(OrmSession, "after_commit", _note_commit)
     with app.app_context():
         # A checkout happens only on a live connection (the pool pings first): the outage is over.
         event.listen(db.engine, "checkout", lambda *_: outage.database_up())

@@ -49,6 +49,7 @@ def test_a_full_disk_found_while_handling_another_error_is_still_the_disk():
 
 def test_an_unreadable_session_store_is_the_outage_page_and_the_cookie_survives(app_factory, tmp_path, caplog):
     app = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/gone/nowhere.db", TESTING=False)
+    caplog.clear()  # the start's own line (key check deferred) is not a request's
     caplog.set_level(logging.INFO)
     client = app.test_client()
     client.set_cookie("taiwa_session", "A" * 43)
@@ -95,3 +96,33 @@ def test_the_ordinary_500_no_longer_claims_nothing_was_lost(app_factory, caplog)
     both = posted.get_data(as_text=True) + fetched.get_data(as_text=True)
     assert "失われていません" not in both and "has been lost" not in both
     assert any(r.exc_info for r in caplog.records), "a bug keeps its traceback in the log"
+
+
+def test_a_disk_failure_after_the_commit_does_not_claim_nothing_was_stored(app_factory, monkeypatch):
+    """A file removal or the session save can fail after the request's commit: then the page must say
+    "possibly not saved", never "nothing of this request was stored" (review finding)."""
+    import errno
+
+    from sqlalchemy import text
+
+    from clearance.db import db
+
+    app = app_factory(TESTING=False, WTF_CSRF_ENABLED=False)
+
+    def after_commit_then_full(committed: str):
+        db.session.execute(text("SELECT 1"))
+        if committed == "yes":
+            db.session.commit()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    app.add_url_rule("/_t/<committed>", "t_after_commit", after_commit_then_full, methods=["POST"])
+    from clearance import guard
+
+    monkeypatch.setattr(guard, "PUBLIC_ENDPOINTS", guard.PUBLIC_ENDPOINTS | {"t_after_commit"})
+    client = app.test_client()
+    late = client.post("/_t/yes", headers={"Accept-Language": "en"})
+    early = client.post("/_t/no", headers={"Accept-Language": "en"})
+    assert late.status_code == early.status_code == 507
+    assert "Possibly not saved" in late.get_data(as_text=True)
+    assert "Nothing of this request was stored" not in late.get_data(as_text=True)
+    assert "Nothing of this request was stored" in early.get_data(as_text=True)
