@@ -214,8 +214,13 @@ def test_inclusion_proof_round_trip(app, tmp_path):
         "no audit entry" in runner.invoke(args=["audit-prove", "9999"]).output
 
 
-def test_rotation_and_retirement_keep_old_entries_verifiable(app_factory, tmp_path):
-    app = app_factory(TAIWA_KEY_FILE=str(tmp_path / "own-keys.json"))
+def test_rotation_and_retirement_keep_old_entries_verifiable(app_factory, keydir, tmp_path):
+    import shutil
+
+    keys = tmp_path / "own-keys.json"  # a private copy: the database's key check names the session's key
+    shutil.copy(keydir / "keys.json", keys)
+    keys.chmod(0o600)
+    app = app_factory(TAIWA_KEY_FILE=str(keys))
     _write(app, 3)
     _checkpoint(app)
     with app.app_context():

@@ -288,8 +288,12 @@ def test_rotation_and_key_status_cover_every_stored_file(app_factory, keydir, tm
         assert b"".join(files.open_download(row)) == PDF and row.original_name == "a.pdf"
 
 
-def test_files_kept_in_the_database_round_trip_rotate_check_and_delete(fapp, tmp_path):
+def test_files_kept_in_the_database_round_trip_rotate_check_and_delete(app_factory, keydir, tmp_path):
     """The desk's files (in_database=True): nothing under the files dir, and every file duty still covers them."""
+    keys = tmp_path / "own-keys.json"  # rotated below: never the session's shared key file
+    shutil.copy(keydir / "keys.json", keys)
+    keys.chmod(0o600)
+    fapp = routes.install(app_factory(TAIWA_FILES_DIR=str(tmp_path / "files"), TAIWA_KEY_FILE=str(keys)))
     with fapp.test_request_context():
         row = files.save_upload(db.session, io.BytesIO(PDF), filename="a.pdf", owner_table="consult_message",
                                 owner_id="1", in_database=True)
