@@ -79,6 +79,10 @@ def database_template(tmp_path_factory, keydir) -> Iterator[str]:
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
+        # A connection a previous test left idle inside a transaction (a session kept by an object that
+        # outlived its app context) would hold its locks and make the TRUNCATE wait for ever: end it.
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                          " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"))
         tables = conn.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
         ).scalars().all()
