@@ -115,18 +115,24 @@ def test_full_disk_refuses_writes_with_the_designed_page_and_loses_nothing(app_f
     caplog.clear()
     caplog.set_level(logging.INFO)
 
-    # A desk submission with a file: not received, and the page says so in the visitor's language.
-    resp = _desk_post(late, forms[id(late)], "満杯の後の相談です。", files=[(io.BytesIO(png_with_text()), "after.png")])
-    page = resp.get_data(as_text=True)
-    assert resp.status_code == 507, page[:1500]
-    assert '<html lang="en">' in page and "Your text was NOT received" in page and "no receipt" in page
-    assert "has been lost" not in page and "Traceback" not in page
+    if BACKEND == "postgres":
+        # The desk keeps its files in the database (no file on the files disk may date a visit): on
+        # PostgreSQL a desk submission with a file never touches the full disk, and is received.
+        resp = _desk_post(late, forms[id(late)], "満杯の後の相談です。", files=[(io.BytesIO(png_with_text()), "after.png")])
+        assert resp.status_code == 200 and "Your text was NOT received" not in resp.get_data(as_text=True)
+    else:
+        # A desk submission with a file: not received, and the page says so in the visitor's language.
+        resp = _desk_post(late, forms[id(late)], "満杯の後の相談です。", files=[(io.BytesIO(png_with_text()), "after.png")])
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 507, page[:1500]
+        assert '<html lang="en">' in page and "Your text was NOT received" in page and "no receipt" in page
+        assert "has been lost" not in page and "Traceback" not in page
 
-    resp = _desk_post(ja, forms[id(ja)], "満杯の後の相談です（日本語）。", files=[(io.BytesIO(png_with_text()), "after.png")])
-    page = resp.get_data(as_text=True)
-    assert resp.status_code == 507 and '<html lang="ja">' in page
-    assert said(page, "Your text was NOT received. Nothing of what you just sent has been stored and no receipt "
-                      "was issued. Keep your own copy and try again later.")
+        resp = _desk_post(ja, forms[id(ja)], "満杯の後の相談です（日本語）。", files=[(io.BytesIO(png_with_text()), "after.png")])
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 507 and '<html lang="ja">' in page
+        assert said(page, "Your text was NOT received. Nothing of what you just sent has been stored and no receipt "
+                          "was issued. Keep your own copy and try again later.")
 
     if BACKEND == "sqlite":  # on PostgreSQL these write only to the database server's own disk
         resp = save_minutes("満杯の後に保存しようとした本文", base + 1, minutes_token)
@@ -154,7 +160,8 @@ def test_full_disk_refuses_writes_with_the_designed_page_and_loses_nothing(app_f
     assert all(r.exc_info is None for r in records), [r.getMessage() for r in records if r.exc_info]
     assert "Traceback" not in caplog.text
     full = [r for r in records if r.name == "taiwa.outage"]
-    assert len(full) == 1 and "not saved" in full[0].getMessage(), (caplog.text, [r.getMessage() for r in caplog.records])
+    assert len(full) == (1 if BACKEND == "sqlite" else 0), (caplog.text, [r.getMessage() for r in caplog.records])
+    assert all("not saved" in r.getMessage() for r in full)
 
     # Room again: what was saved before is all there, and writes work.
     filler.unlink()
