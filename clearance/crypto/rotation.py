@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -88,7 +88,6 @@ def _rotate_column(
     on_batch: Callable[[str, int], None] | None,
 ) -> None:
     pk_attr, pk_col, ct_col = _pk_and_column(f)
-    ct_attr = getattr(f.owner, f.column_attr)
     name = f"{f.owner.__tablename__}.{f.name}"
     # Compare-and-swap: a row rewritten by the app meanwhile is left alone (its
     # new value is sealed under the current key anyway), never overwritten.
@@ -97,16 +96,8 @@ def _rotate_column(
         .where(pk_col == bindparam("_pk"), ct_col == bindparam("_old"))
         .values({ct_col.name: bindparam("_new")})
     )
-    last = None
     done = 0
-    while True:
-        q = select(f.owner).where(ct_attr.is_not(None)).order_by(pk_attr).limit(batch_size)
-        if last is not None:
-            q = q.where(pk_attr > last)
-        objs = session.execute(q).scalars().all()
-        if not objs:
-            return
-        last = getattr(objs[-1], pk_attr.key)
+    for objs in _object_pages(session, f, batch_size):
         params = []
         for obj in objs:
             old = getattr(obj, f.column_attr)
@@ -280,17 +271,7 @@ def proves_version(session: Any, ref: KeyRef, *, fields: Iterable[EncryptedField
     from .envelope import open_
 
     for f in _columns(fields):
-        pk_attr, _, _ = _pk_and_column(f)
-        ct_attr = getattr(f.owner, f.column_attr)
-        last = None
-        while True:
-            q = select(f.owner).where(ct_attr.is_not(None)).order_by(pk_attr).limit(page)
-            if last is not None:
-                q = q.where(pk_attr > last)
-            objs = session.execute(q).scalars().all()
-            if not objs:
-                break
-            last = getattr(objs[-1], pk_attr.key)
+        for objs in _object_pages(session, f, page):
             for obj in objs:
                 blob = bytes(getattr(obj, f.column_attr))
                 try:
@@ -303,3 +284,19 @@ def proves_version(session: Any, ref: KeyRef, *, fields: Iterable[EncryptedField
                     continue
                 return True
     return None
+
+
+def _object_pages(session: Any, f: EncryptedField, size: int) -> Iterator[list[Any]]:
+    """The rows of `f`'s model that hold a value, in keyset pages of `size` (memory stays flat)."""
+    pk_attr, _, _ = _pk_and_column(f)
+    ct_attr = getattr(f.owner, f.column_attr)
+    last = None
+    while True:
+        q = select(f.owner).where(ct_attr.is_not(None)).order_by(pk_attr).limit(size)
+        if last is not None:
+            q = q.where(pk_attr > last)
+        objs = session.execute(q).scalars().all()
+        if not objs:
+            return
+        last = getattr(objs[-1], pk_attr.key)
+        yield objs
