@@ -222,3 +222,12 @@ def public_summary_copy(session: Session, minutes: Minutes) -> ReaderCopy:
 
 __all__ = ["PUBLIC_READER", "ReaderCopy", "ReaderDocument", "RevisionInfo", "lines", "own_copy", "public_summary_copy",
            "reader_view", "withheld_text"]
+
+
+def correction_readable(correction, copy: ReaderCopy) -> bool:
+    """A correction may quote what it is about: readable with its section, or (about the whole) when
+    nothing of the minutes is withheld from this reader (a correction keeps a level only, not the
+    compartments of what it quotes: fail closed)."""
+    if correction.section_key:
+        return copy.doc.section(correction.section_key) is not None
+    return copy.withheld == 0

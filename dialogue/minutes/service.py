@@ -662,6 +662,10 @@ def resolve_correction(session: Session, minutes: Minutes, correction_id: str, *
         MinutesCorrection.id == correction_id[:36], MinutesCorrection.minutes_id == minutes.id)).scalar_one_or_none()
     if item is None:
         raise MinutesError("no_such_correction")
+    from dialogue.minutes.reader import correction_readable, reader_view
+
+    if not correction_readable(item, reader_view(session, actor, minutes)):
+        raise MinutesError("no_such_correction")  # what the officer may not read is not there for them
     if item.status != "open":
         raise MinutesError("already_resolved")
     response = (response or "").strip()

@@ -30,7 +30,15 @@ from dialogue.minutes import access, forms, service
 from dialogue.minutes.document import Document, DocumentInvalid, from_dict
 from dialogue.minutes.messages import message
 from dialogue.minutes.models import STATUS_LABELS, STATUSES, Minutes
-from dialogue.minutes.reader import ReaderCopy, ReaderDocument, lines, own_copy, reader_view, withheld_text
+from dialogue.minutes.reader import (
+    ReaderCopy,
+    ReaderDocument,
+    correction_readable,
+    lines,
+    own_copy,
+    reader_view,
+    withheld_text,
+)
 
 bp = Blueprint("minutes", __name__)
 
@@ -154,18 +162,11 @@ def view(minutes_id: str) -> str:
     return render_template(
         "minutes/view.html", m=minutes, d=dialogue, counterpart=_counterpart(dialogue), copy=copy,
         label=copy.label, shown_label=copy.label, corrections=corrections,
-        correction_readable=lambda c: _correction_readable(c, copy),
+        correction_readable=lambda c: correction_readable(c, copy),
         approve_form=forms.ApproveInternalForm(), return_form=forms.ReturnForm(), addendum_form=_addendum_form(),
         resolve_form=forms.ResolveForm(), now=utcnow(), **_vocab())
 
 
-def _correction_readable(c, copy: ReaderCopy) -> bool:
-    """A correction may quote what it is about: readable with its section, or (about the whole) when
-    nothing of the minutes is withheld from this reader (a correction keeps a level only, not the
-    compartments of what it quotes: fail closed)."""
-    if c.section_key:
-        return copy.doc.section(c.section_key) is not None
-    return copy.withheld == 0
 
 
 def _addendum_form() -> forms.AddendumForm:
@@ -570,7 +571,7 @@ def portal_view(minutes_id: str) -> str:
     return render_template(
         "minutes/portal_view.html", m=minutes, d=dialogue, counterpart=_counterpart(dialogue), copy=copy,
         shown_label=copy.label, form=form, corrections=mine,
-        correction_readable=lambda c: _correction_readable(c, copy), now=utcnow(),
+        correction_readable=lambda c: correction_readable(c, copy), now=utcnow(),
         can_correct=minutes.status == "participant_review" and minutes.correction_deadline is not None
         and utcnow() <= minutes.correction_deadline, **_vocab())
 

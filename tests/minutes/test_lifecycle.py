@@ -156,3 +156,32 @@ def test_notifications_do_not_reach_other_companies(app, world):
     to_participant_review(app, world, minutes_id)
     with app.app_context():
         assert not db.session.execute(select(Notification).where(Notification.user_id == world.b_member.id)).first()
+
+
+def test_an_officer_cannot_answer_a_correction_they_may_not_read(app, world):
+    """A correction about the whole minutes quotes what it is about: an officer from whom a part is
+    withheld neither sees it nor answers it by posting its id (the service refuses it as absent)."""
+    from clearance.permissions import Role
+    from tests.clearance.helpers import grant
+    from tests.factories import Factory
+
+    minutes_id = start(app, world)
+    grant(app, world.officer.id, level=2)
+    doc, base = current_doc(app, minutes_id)
+    doc.sections[1].body, doc.sections[1].level = "取扱注意の記述", 1
+    save(app, minutes_id, doc, base, world.officer.id)
+    to_participant_review(app, world, minutes_id)
+    with app.test_request_context():
+        c = service.request_correction(db.session, _m(minutes_id), actor=user(world.a_member.id),
+                                       body="全体について訂正をお願いします。", section_key=None)
+        db.session.commit()
+        correction_id = c.id
+    uncleared = Factory(app).person(Role.OFFICER)
+    with app.test_request_context(), pytest.raises(service.MinutesError) as refused:
+        service.resolve_correction(db.session, _m(minutes_id), correction_id, actor=user(uncleared.id),
+                                   accept=False, response="読めない訂正への回答")
+    assert refused.value.code == "no_such_correction"
+    with app.test_request_context():
+        service.resolve_correction(db.session, _m(minutes_id), correction_id, actor=user(world.officer.id),
+                                   accept=True, response="修正しました。")
+        db.session.commit()
